@@ -1,0 +1,1 @@
+"""handoff_app: AI chat with a live human handoff."""

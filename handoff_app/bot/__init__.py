@@ -1,0 +1,6 @@
+"""The AI bot: retrieval, the offline litellm provider, replies. No reflex here."""
+
+import os
+
+# litellm fetches a model cost map over the network at import unless told to use its local copy.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

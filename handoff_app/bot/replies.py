@@ -1,0 +1,50 @@
+"""One bot reply through litellm, grounded on the best knowledge articles."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import litellm
+
+from handoff_app.bot.local_provider import register_local_provider
+from handoff_app.bot.prompt import build_system_prompt
+from handoff_app.bot.retrieval import Passage, rank
+
+log = logging.getLogger(__name__)
+TOP_ARTICLES = 3
+PROVIDER_ERROR_REPLY = (
+    "Sorry, I can't answer right now. Please try again in a moment, or press "
+    '"Talk to a human".'
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # user | assistant | system
+    content: str
+
+
+@dataclass(frozen=True)
+class BotAnswer:
+    text: str
+    ok: bool
+
+
+async def generate_reply(
+    *, model: str, history: Sequence[Turn], articles: Sequence[Passage], timeout: float = 30.0
+) -> BotAnswer:
+    """Ask `model` (any litellm model string) for the next reply; never raises on provider errors."""
+    register_local_provider()
+    question = next((t.content for t in reversed(history) if t.role == "user"), "")
+    grounding = [r.passage for r in rank(question, articles)[:TOP_ARTICLES]]
+    messages = [{"role": "system", "content": build_system_prompt(grounding)}]
+    messages += [{"role": t.role, "content": t.content} for t in history]
+    try:
+        response = await litellm.acompletion(model=model, messages=messages, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - every provider failure becomes a clear reply
+        log.warning("bot provider %s failed: %s", model, exc)
+        return BotAnswer(text=PROVIDER_ERROR_REPLY, ok=False)
+    text = (response.choices[0].message.content or "").strip()  # type: ignore[union-attr]
+    return BotAnswer(text=text or PROVIDER_ERROR_REPLY, ok=bool(text))

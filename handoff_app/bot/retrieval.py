@@ -1,0 +1,77 @@
+"""Lexical retrieval (BM25) over knowledge articles: works with no model files and no network."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Words that carry no meaning for matching a question to an article.
+_STOP = frozenset(
+    "a an and are as at be by can do does for from how i if in is it my of on or our the to "
+    "we what when where which who why will with you your me have has was this that there".split()
+)
+
+
+def tokens(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    # crude stemming so "returns" matches "return" and "shipping" matches "ship"
+    return [_stem(w) for w in words]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            if suffix != "s" and len(word) > 3 and word[-1] == word[-2]:
+                word = word[:-1]  # shipping -> ship
+            break
+    return word
+
+
+def coverage(question: str, passage: Passage) -> float:
+    """Share of the question's meaningful words that the passage contains (0..1)."""
+    query = set(tokens(question))
+    if not query:
+        return 0.0
+    return len(query & set(tokens(f"{passage.title} {passage.body}"))) / len(query)
+
+
+@dataclass(frozen=True)
+class Passage:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Ranked:
+    passage: Passage
+    score: float
+
+
+def rank(question: str, passages: Sequence[Passage], *, k1: float = 1.5, b: float = 0.75) -> list[Ranked]:
+    """BM25 scores of every passage for `question`, best first (zero-score passages dropped)."""
+    query = set(tokens(question))
+    if not query or not passages:
+        return []
+    docs = [tokens(f"{p.title} {p.title} {p.body}") for p in passages]
+    avg_len = sum(len(d) for d in docs) / len(docs) or 1.0
+    doc_freq = Counter(term for d in docs for term in set(d))
+    n = len(docs)
+    ranked: list[Ranked] = []
+    for passage, doc in zip(passages, docs, strict=True):
+        counts = Counter(doc)
+        score = 0.0
+        for term in query:
+            tf = counts.get(term, 0)
+            if not tf:
+                continue
+            idf = math.log(1 + (n - doc_freq[term] + 0.5) / (doc_freq[term] + 0.5))
+            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(doc) / avg_len))
+        if score > 0:
+            ranked.append(Ranked(passage=passage, score=score))
+    ranked.sort(key=lambda r: r.score, reverse=True)
+    return ranked

@@ -1,0 +1,83 @@
+"""Database engines: async for the app (never block the event loop), sync for migrations/CLI.
+
+One engine per process (each worker builds its own on first use).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handoff_app.config import async_database_url, database_url
+
+_async_engine: AsyncEngine | None = None
+_session_factory: async_sessionmaker[AsyncSession] | None = None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE (below) instead of the driver's
+    # deferred BEGIN: a deferred read that later writes fails at once with "database is locked"
+    # when another writer committed in between; IMMEDIATE waits its turn (busy_timeout).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while one writer commits; busy_timeout makes writers queue, not fail.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin_immediate)
+
+
+def make_async_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 15})
+        _configure_sqlite(engine.sync_engine)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def make_sync_engine(url: str | None = None) -> sa.Engine:
+    url = url or database_url()
+    engine = sa.create_engine(url)
+    if url.startswith("sqlite"):
+        _configure_sqlite(engine)
+    return engine
+
+
+def configure_database(async_url: str | None = None) -> None:
+    """(Re)build this process's async engine, e.g. when tests point it at another database."""
+    global _async_engine, _session_factory
+    _async_engine = make_async_engine(async_url or async_database_url())
+    _session_factory = async_sessionmaker(
+        _async_engine, class_=AsyncSession, expire_on_commit=False
+    )
+
+
+def get_async_engine() -> AsyncEngine:
+    if _async_engine is None:
+        configure_database()
+    assert _async_engine is not None
+    return _async_engine
+
+
+def open_session() -> AsyncSession:
+    """A new AsyncSession; use as `async with open_session() as session:`.
+
+    Keep sessions short and never leave a transaction open while awaiting other work: on
+    SQLite every transaction (reads too) holds the single write lock until it ends.
+    """
+    if _session_factory is None:
+        configure_database()
+    assert _session_factory is not None
+    return _session_factory()

@@ -1,0 +1,78 @@
+"""The conversation lifecycle: the one table of allowed transitions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ConversationStatus(StrEnum):
+    BOT = "bot"
+    PENDING = "pending"
+    ACTIVE = "active"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class LifecycleAction(StrEnum):
+    REQUEST_HANDOFF = "request_handoff"
+    CLAIM = "claim"
+    REJECT = "reject"
+    RESOLVE = "resolve"
+    HAND_BACK = "hand_back"
+    DISMISS = "dismiss"
+    TAKEOVER = "takeover"
+
+
+class TriggerType(StrEnum):
+    BUTTON = "button"
+    KEYWORD = "keyword"
+    AI = "ai"
+    FAILURES = "failures"
+    FRUSTRATION = "frustration"
+    TAKEOVER = "takeover"
+
+
+S = ConversationStatus
+A = LifecycleAction
+
+# Every allowed (status, action) pair and where it leads. Anything absent is refused.
+TRANSITIONS: dict[tuple[ConversationStatus, LifecycleAction], ConversationStatus] = {
+    (S.BOT, A.REQUEST_HANDOFF): S.PENDING,
+    (S.BOT, A.TAKEOVER): S.ACTIVE,
+    (S.PENDING, A.CLAIM): S.ACTIVE,
+    (S.PENDING, A.HAND_BACK): S.BOT,
+    (S.PENDING, A.DISMISS): S.DISMISSED,
+    (S.PENDING, A.RESOLVE): S.RESOLVED,
+    (S.ACTIVE, A.REJECT): S.PENDING,
+    (S.ACTIVE, A.RESOLVE): S.RESOLVED,
+    (S.ACTIVE, A.HAND_BACK): S.BOT,
+    (S.ACTIVE, A.DISMISS): S.DISMISSED,
+}
+
+OPEN_STATUSES = frozenset({S.BOT, S.PENDING, S.ACTIVE})
+CLOSED_STATUSES = frozenset({S.RESOLVED, S.DISMISSED})
+# While a human owns (or is about to own) the thread, the bot makes no model call at all.
+BOT_SILENT_STATUSES = frozenset({S.PENDING, S.ACTIVE})
+
+
+class TransitionNotAllowed(Exception):
+    """Raised when an action does not apply to a conversation in its current status."""
+
+    def __init__(self, status: ConversationStatus, action: LifecycleAction) -> None:
+        super().__init__(f"cannot {action.value} a conversation that is {status.value}")
+        self.status = status
+        self.action = action
+
+
+def next_status(status: ConversationStatus | str, action: LifecycleAction) -> ConversationStatus:
+    """Return the status that `action` leads to from `status`, or raise TransitionNotAllowed."""
+    current = ConversationStatus(status)
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        raise TransitionNotAllowed(current, action) from None
+
+
+def sources_of(action: LifecycleAction) -> frozenset[ConversationStatus]:
+    """Statuses from which `action` is allowed (used to build conditional UPDATEs)."""
+    return frozenset(src for (src, act) in TRANSITIONS if act is action)

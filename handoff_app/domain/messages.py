@@ -1,0 +1,33 @@
+"""Rules for message bodies and senders."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+MAX_MESSAGE_LENGTH = 4000
+
+
+class Sender(StrEnum):
+    VISITOR = "visitor"
+    BOT = "bot"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class InvalidMessage(ValueError):
+    """A message body that cannot be accepted; the text says why, for the person who typed it."""
+
+
+def clean_message_body(body: object) -> str:
+    """Return the body stripped of surrounding blanks, or raise InvalidMessage with a clear reason."""
+    if not isinstance(body, str):
+        raise InvalidMessage("A message must be text.")
+    text = body.strip()
+    if not text:
+        raise InvalidMessage("Type a message before sending.")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise InvalidMessage(
+            f"Messages can be at most {MAX_MESSAGE_LENGTH:,} characters "
+            f"(this one has {len(text):,})."
+        )
+    return text

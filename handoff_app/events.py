@@ -1,0 +1,79 @@
+"""Past-tense domain events and the small bus that delivers them after commit.
+
+Services call `publish` only once their transaction has committed, so a rolled-back write never
+reaches a browser or a webhook. A subscriber's failure is logged and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConversationEvent:
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class ConversationStarted(ConversationEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class MessagePosted(ConversationEvent):
+    message_id: int
+    sender: str
+
+
+@dataclass(frozen=True)
+class HandoffRequested(ConversationEvent):
+    escalation_id: int
+    trigger: str
+
+
+@dataclass(frozen=True)
+class ConversationClaimed(ConversationEvent):
+    staff_id: int
+
+
+@dataclass(frozen=True)
+class ConversationResolved(ConversationEvent):
+    staff_id: int | None
+
+
+@dataclass(frozen=True)
+class ConversationDismissed(ConversationEvent):
+    staff_id: int | None
+
+
+@dataclass(frozen=True)
+class ConversationHandedBack(ConversationEvent):
+    staff_id: int | None
+
+
+Subscriber = Callable[[ConversationEvent], Awaitable[None]]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> None:
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
+
+
+def unsubscribe(subscriber: Subscriber) -> None:
+    if subscriber in _subscribers:
+        _subscribers.remove(subscriber)
+
+
+async def publish(*events: ConversationEvent) -> None:
+    """Deliver committed events to every subscriber, in order."""
+    for event in events:
+        for subscriber in list(_subscribers):
+            try:
+                await subscriber(event)
+            except Exception:  # noqa: BLE001 - one listener must not break the others
+                log.exception("event subscriber %r failed on %r", subscriber, event)

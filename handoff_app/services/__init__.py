@@ -1,0 +1,1 @@
+"""Use cases: validate, write in one transaction, publish events after commit. No reflex here."""

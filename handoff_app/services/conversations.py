@@ -1,0 +1,108 @@
+"""The visitor's side of a conversation: start, post, read back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handoff_app import events
+from handoff_app.domain.keywords import find_handoff_keyword
+from handoff_app.domain.lifecycle import (
+    CLOSED_STATUSES,
+    ConversationStatus,
+    TriggerType,
+)
+from handoff_app.domain.messages import Sender, clean_message_body
+from handoff_app.models import Conversation, Message
+from handoff_app.security import hash_token, new_token
+from handoff_app.services import handoff
+from handoff_app.services.errors import ConversationClosed, NotFound
+from handoff_app.services.transcript import add_message
+from handoff_app.services.workspace import get_workspace_settings
+
+
+@dataclass
+class StartedConversation:
+    conversation: Conversation
+    key: str  # the visitor's secret; only its hash is stored
+
+
+@dataclass
+class VisitorPost:
+    message: Message
+    conversation: Conversation
+    escalation_id: int | None = None
+    published: list[events.ConversationEvent] = field(default_factory=list)
+
+    @property
+    def bot_should_reply(self) -> bool:
+        return self.conversation.status == ConversationStatus.BOT
+
+
+async def start_conversation(*, session: AsyncSession) -> StartedConversation:
+    """Open a new bot-handled conversation and return it with the visitor's secret key."""
+    key = new_token()
+    conversation = Conversation(visitor_key_hash=hash_token(key))
+    session.add(conversation)
+    await session.commit()
+    assert conversation.id is not None
+    await events.publish(events.ConversationStarted(conversation_id=conversation.id))
+    return StartedConversation(conversation=conversation, key=key)
+
+
+async def get_conversation(*, session: AsyncSession, conversation_id: int) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound("This conversation does not exist.")
+    return conversation
+
+
+async def get_conversation_by_key(*, session: AsyncSession, key: object) -> Conversation:
+    """The conversation a visitor's key opens; NotFound for a missing or unknown key."""
+    if not isinstance(key, str) or not key or len(key) > 200:
+        raise NotFound("No conversation for this key.")
+    result = await session.exec(
+        select(Conversation).where(Conversation.visitor_key_hash == hash_token(key))
+    )
+    conversation = result.first()
+    if conversation is None:
+        raise NotFound("No conversation for this key.")
+    return conversation
+
+
+async def post_visitor_message(*, session: AsyncSession, key: object, body: object) -> VisitorPost:
+    """Persist a visitor's message; a configured keyword hands the conversation off at once.
+
+    The message is committed before any event is published, so nothing a visitor types is lost.
+    """
+    text = clean_message_body(body)
+    conversation = await get_conversation_by_key(session=session, key=key)
+    if conversation.status in CLOSED_STATUSES:
+        raise ConversationClosed("This conversation is closed. Start a new one to keep chatting.")
+    assert conversation.id is not None
+    message, posted = await add_message(
+        session=session, conversation_id=conversation.id, sender=Sender.VISITOR, body=text
+    )
+    published: list[events.ConversationEvent] = [posted]
+    escalation_id = None
+    settings = await get_workspace_settings(session=session)
+    keyword = find_handoff_keyword(text, settings.handoff_keywords)
+    if keyword is not None and conversation.status == ConversationStatus.BOT:
+        staged = await handoff.stage_handoff(
+            session=session,
+            conversation=conversation,
+            trigger=TriggerType.KEYWORD,
+            reason=f'The visitor wrote "{keyword}".',
+            triggering_message=message,
+            settings=settings,
+        )
+        escalation_id = staged.escalation_id
+        published.extend(staged.events)
+    await session.refresh(conversation)  # read inside the transaction: none is left open after
+    await session.commit()
+    await events.publish(*published)
+    return VisitorPost(
+        message=message, conversation=conversation, escalation_id=escalation_id, published=published
+    )

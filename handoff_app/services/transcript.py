@@ -1,0 +1,73 @@
+"""The append-only transcript: stage a message, read messages back."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handoff_app import events
+from handoff_app.domain.messages import Sender
+from handoff_app.models import Conversation, Message, MessagePublic, utcnow
+
+LIVE_MESSAGE_WINDOW = 50
+
+
+def to_public(message: Message) -> MessagePublic:
+    assert message.id is not None
+    return MessagePublic(
+        id=message.id,
+        sender=message.sender,
+        author_label=message.author_label,
+        body=message.body,
+        created_at=message.created_at.isoformat(),
+    )
+
+
+async def add_message(
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    sender: Sender,
+    body: str,
+    author_staff_id: int | None = None,
+    author_label: str = "",
+) -> tuple[Message, events.MessagePosted]:
+    """Stage a message in the caller's transaction; publish the returned event after commit."""
+    message = Message(
+        conversation_id=conversation_id,
+        sender=sender.value,
+        body=body,
+        author_staff_id=author_staff_id,
+        author_label=author_label,
+    )
+    session.add(message)
+    await session.execute(
+        sa.update(Conversation)
+        .where(col(Conversation.id) == conversation_id)
+        .values(updated_at=utcnow())
+    )
+    await session.flush()
+    assert message.id is not None
+    return message, events.MessagePosted(
+        conversation_id=conversation_id, message_id=message.id, sender=sender.value
+    )
+
+
+async def list_messages(
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    after_id: int = 0,
+    limit: int = LIVE_MESSAGE_WINDOW,
+) -> list[Message]:
+    """The newest `limit` messages after `after_id`, oldest first."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, col(Message.id) > after_id)
+        .order_by(col(Message.id).desc())
+        .limit(limit)
+    )
+    rows = list((await session.exec(query)).all())
+    rows.reverse()
+    return rows

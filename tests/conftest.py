@@ -1,0 +1,93 @@
+"""Shared fixtures: real databases (a fresh SQLite file per test; PostgreSQL when asked)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from handoff_app import db, events  # noqa: E402
+from handoff_app.config import async_database_url  # noqa: E402
+from handoff_app.models import StaffPublic  # noqa: E402
+from handoff_app.services import staff as staff_service  # noqa: E402
+
+
+def random_email() -> str:
+    return f"agent-{uuid.uuid4().hex[:10]}@example.test"
+
+
+def postgres_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def fresh_postgres_database() -> str:
+    """Create an empty PostgreSQL database for one test; returns its sync URL."""
+    base = postgres_url()
+    name = f"handoff_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A sync URL of an empty database with every table created."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        url = fresh_postgres_database()
+    engine = db.make_sync_engine(url)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    if request.param == "postgresql":
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    db.configure_database(async_database_url(database_url))
+    async with db.open_session() as s:
+        yield s
+    await db.get_async_engine().dispose()
+
+
+@pytest.fixture
+def published() -> Iterator[list[events.ConversationEvent]]:
+    """Every event published during the test, in order."""
+    seen: list[events.ConversationEvent] = []
+
+    async def record(event: events.ConversationEvent) -> None:
+        seen.append(event)
+
+    events.subscribe(record)
+    yield seen
+    events.unsubscribe(record)
+
+
+async def make_staff(session: AsyncSession, role: str = "agent", name: str = "") -> StaffPublic:
+    return await staff_service.create_staff(
+        session=session,
+        email=random_email(),
+        password="correct horse battery",
+        role=role,
+        display_name=name,
+    )

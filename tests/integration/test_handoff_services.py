@@ -1,0 +1,200 @@
+"""The handoff use cases on a real database (SQLite file; PostgreSQL in the postgres module)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handoff_app import events
+from handoff_app.domain.lifecycle import TransitionNotAllowed
+from handoff_app.domain.messages import InvalidMessage
+from handoff_app.models import Conversation, Escalation, Message
+from handoff_app.services import conversations, handoff
+from handoff_app.services.bot_replies import reply_as_bot
+from handoff_app.services.errors import (
+    AlreadyClaimed,
+    ConversationClosed,
+    NotFound,
+    PermissionDenied,
+)
+from handoff_app.services.knowledge import seed_demo_knowledge
+from handoff_app.services.queue import count_unclaimed, list_queue
+from handoff_app.services.transcript import list_messages
+from tests.conftest import make_staff
+
+
+async def _senders(session: AsyncSession, conversation_id: int) -> list[str]:
+    return [m.sender for m in await list_messages(session=session, conversation_id=conversation_id)]
+
+
+async def test_visitor_message_is_stored_before_the_event_is_published(
+    session: AsyncSession, published: list[events.ConversationEvent]
+) -> None:
+    started = await conversations.start_conversation(session=session)
+    seen_in_db: list[bool] = []
+
+    async def check(event: events.ConversationEvent) -> None:
+        if isinstance(event, events.MessagePosted):
+            from handoff_app.db import open_session
+
+            async with open_session() as other:
+                seen_in_db.append(await other.get(Message, event.message_id) is not None)
+
+    events.subscribe(check)
+    try:
+        post = await conversations.post_visitor_message(
+            session=session, key=started.key, body="  hello  "
+        )
+    finally:
+        events.unsubscribe(check)
+    assert post.message.body == "hello"
+    assert seen_in_db == [True]
+    assert isinstance(published[-1], events.MessagePosted)
+
+
+async def test_blank_or_oversized_visitor_message_is_refused_and_nothing_stored(
+    session: AsyncSession,
+) -> None:
+    started = await conversations.start_conversation(session=session)
+    for body in ["   ", "x" * 4001]:
+        with pytest.raises(InvalidMessage):
+            await conversations.post_visitor_message(session=session, key=started.key, body=body)
+    assert await _senders(session, started.conversation.id or 0) == []
+
+
+async def test_unknown_conversation_key_is_not_found(session: AsyncSession) -> None:
+    with pytest.raises(NotFound):
+        await conversations.post_visitor_message(session=session, key="nope", body="hi")
+
+
+async def test_keyword_hands_off_at_once_and_records_the_trigger(
+    session: AsyncSession, published: list[events.ConversationEvent]
+) -> None:
+    started = await conversations.start_conversation(session=session)
+    post = await conversations.post_visitor_message(
+        session=session, key=started.key, body="Can I speak to a HUMAN please?"
+    )
+    assert post.conversation.status == "pending"
+    assert not post.bot_should_reply
+    escalation = await session.get(Escalation, post.escalation_id)
+    assert escalation is not None
+    assert escalation.trigger == "keyword"
+    assert escalation.triggering_text == "Can I speak to a HUMAN please?"
+    assert escalation.response_deadline is not None
+    assert await _senders(session, post.conversation.id or 0) == ["visitor", "system"]
+    assert any(isinstance(e, events.HandoffRequested) for e in published)
+
+
+async def test_button_handoff_then_claim_reply_and_resolve(session: AsyncSession) -> None:
+    agent = await make_staff(session, name="Ana")
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await conversations.post_visitor_message(session=session, key=started.key, body="hi")
+    await handoff.request_handoff(session=session, conversation=started.conversation)
+    assert await count_unclaimed(session=session) == 1
+    rows = await list_queue(session=session)
+    assert [(r.conversation_id, r.trigger, r.status) for r in rows] == [(cid, "button", "pending")]
+    # visitor messages while pending are kept
+    await conversations.post_visitor_message(session=session, key=started.key, body="still there?")
+    await handoff.claim_conversation(session=session, conversation_id=cid, staff=agent)
+    assert await count_unclaimed(session=session) == 0
+    reply = await handoff.post_agent_reply(
+        session=session, conversation_id=cid, staff=agent, body="Hi, I'm Ana"
+    )
+    assert reply.author_label == "Ana"
+    await handoff.resolve_conversation(session=session, conversation_id=cid, staff=agent)
+    conv = await session.get(Conversation, cid)
+    await session.refresh(conv)
+    assert conv is not None and conv.status == "resolved" and conv.closed_at is not None
+    assert await _senders(session, cid) == [
+        "visitor", "system", "visitor", "system", "agent", "system"
+    ]
+    with pytest.raises(ConversationClosed):
+        await conversations.post_visitor_message(session=session, key=started.key, body="hello?")
+    assert await list_queue(session=session) == []
+
+
+async def test_second_claim_on_same_conversation_is_refused_with_the_winner(
+    session: AsyncSession,
+) -> None:
+    first = await make_staff(session, name="First")
+    second = await make_staff(session, name="Second")
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await handoff.request_handoff(session=session, conversation=started.conversation)
+    await handoff.claim_conversation(session=session, conversation_id=cid, staff=first)
+    with pytest.raises(AlreadyClaimed, match="First"):
+        await handoff.claim_conversation(session=session, conversation_id=cid, staff=second)
+
+
+async def test_only_the_assignee_replies_and_not_before_claiming(session: AsyncSession) -> None:
+    first = await make_staff(session, name="First")
+    second = await make_staff(session, name="Second")
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await handoff.request_handoff(session=session, conversation=started.conversation)
+    with pytest.raises(PermissionDenied, match="Accept & Join"):
+        await handoff.post_agent_reply(session=session, conversation_id=cid, staff=first, body="x")
+    await handoff.claim_conversation(session=session, conversation_id=cid, staff=first)
+    with pytest.raises(PermissionDenied, match="First"):
+        await handoff.post_agent_reply(session=session, conversation_id=cid, staff=second, body="x")
+    with pytest.raises(InvalidMessage):
+        await handoff.post_agent_reply(session=session, conversation_id=cid, staff=first, body=" ")
+
+
+async def test_claiming_a_bot_conversation_is_not_a_valid_transition(session: AsyncSession) -> None:
+    agent = await make_staff(session)
+    started = await conversations.start_conversation(session=session)
+    with pytest.raises(TransitionNotAllowed):
+        await handoff.claim_conversation(
+            session=session, conversation_id=started.conversation.id or 0, staff=agent
+        )
+
+
+async def test_bot_answers_from_the_knowledge_base_through_litellm(session: AsyncSession) -> None:
+    await seed_demo_knowledge(session=session)
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await conversations.post_visitor_message(
+        session=session, key=started.key, body="How long does shipping take?"
+    )
+    reply = await reply_as_bot(conversation_id=cid)
+    assert reply is not None and reply.sender == "bot"
+    assert "3 to 5 business days" in reply.body
+
+
+async def test_bot_is_silent_while_pending_and_answers_again_after_hand_back(
+    session: AsyncSession,
+) -> None:
+    await seed_demo_knowledge(session=session)
+    agent = await make_staff(session)
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await conversations.post_visitor_message(session=session, key=started.key, body="real person")
+    await conversations.post_visitor_message(
+        session=session, key=started.key, body="How do I return an item?"
+    )
+    assert await reply_as_bot(conversation_id=cid) is None
+    await handoff.claim_conversation(session=session, conversation_id=cid, staff=agent)
+    await handoff.hand_back_to_bot(session=session, conversation_id=cid, staff=agent)
+    await conversations.post_visitor_message(
+        session=session, key=started.key, body="How do I return an item?"
+    )
+    reply = await reply_as_bot(conversation_id=cid)
+    assert reply is not None and "30 days" in reply.body
+    bodies = [m.body for m in await list_messages(session=session, conversation_id=cid)]
+    assert "You're chatting with our AI assistant again." in bodies
+    closed = (await session.exec(select(Escalation).where(Escalation.conversation_id == cid))).one()
+    assert closed.outcome == "handed_back"
+
+
+async def test_resync_after_last_id_returns_only_newer_messages(session: AsyncSession) -> None:
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    ids = []
+    for n in range(5):
+        post = await conversations.post_visitor_message(session=session, key=started.key, body=f"m{n}")
+        ids.append(post.message.id)
+    newer = await list_messages(session=session, conversation_id=cid, after_id=ids[2] or 0)
+    assert [m.body for m in newer] == ["m3", "m4"]
