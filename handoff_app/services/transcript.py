@@ -59,15 +59,16 @@ async def list_messages(
     session: AsyncSession,
     conversation_id: int,
     after_id: int = 0,
+    before_id: int | None = None,
     limit: int = LIVE_MESSAGE_WINDOW,
 ) -> list[Message]:
-    """The newest `limit` messages after `after_id`, oldest first."""
-    query = (
-        select(Message)
-        .where(Message.conversation_id == conversation_id, col(Message.id) > after_id)
-        .order_by(col(Message.id).desc())
-        .limit(limit)
+    """The newest `limit` messages with after_id < id < before_id, oldest first."""
+    query = select(Message).where(
+        Message.conversation_id == conversation_id, col(Message.id) > after_id
     )
+    if before_id is not None:
+        query = query.where(col(Message.id) < before_id)
+    query = query.order_by(col(Message.id).desc()).limit(limit)
     rows = list((await session.exec(query)).all())
     rows.reverse()
     return rows

@@ -1,0 +1,66 @@
+"""Command line: `python -m handoff_app create-owner --email E --password P`, `migrate`, `seed-demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from handoff_app.db import get_async_engine, open_session
+from handoff_app.migrations import make_revision, upgrade_to_head
+from handoff_app.services.errors import ServiceError
+from handoff_app.services.knowledge import seed_demo_knowledge
+from handoff_app.services.staff import create_staff
+
+
+async def _create_owner(email: str, password: str, name: str) -> int:
+    try:
+        async with open_session() as session:
+            owner = await create_staff(
+                session=session, email=email, password=password, role="owner", display_name=name
+            )
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await get_async_engine().dispose()
+    print(f"Owner {owner.email} created. Sign in at /login.")
+    return 0
+
+
+async def _seed_demo() -> int:
+    async with open_session() as session:
+        added = await seed_demo_knowledge(session=session)
+    await get_async_engine().dispose()
+    print(f"Demo knowledge base: {added} articles added." if added else
+          "Knowledge base already has articles; left as is.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m handoff_app")
+    sub = parser.add_subparsers(dest="command", required=True)
+    owner = sub.add_parser("create-owner", help="create an owner account")
+    owner.add_argument("--email", required=True)
+    owner.add_argument("--password", required=True)
+    owner.add_argument("--name", default="")
+    sub.add_parser("migrate", help="apply database migrations (REFLEX_DB_URL)")
+    sub.add_parser("seed-demo", help="add the demo knowledge base when it is empty")
+    revision = sub.add_parser("makemigrations", help="autogenerate a migration from the models")
+    revision.add_argument("--message", required=True)
+    args = parser.parse_args(argv)
+    if args.command == "create-owner":
+        return asyncio.run(_create_owner(args.email, args.password, args.name))
+    if args.command == "migrate":
+        upgrade_to_head()
+        return 0
+    if args.command == "seed-demo":
+        return asyncio.run(_seed_demo())
+    if args.command == "makemigrations":
+        make_revision(args.message)
+        return 0
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

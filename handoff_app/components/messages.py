@@ -1,0 +1,91 @@
+"""Chat bubbles and the scrolling thread, used by the visitor and the agent views."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from handoff_app.models import MessagePublic
+
+_SENDER_LABEL = {"visitor": "Visitor", "bot": "AI assistant", "agent": "Agent"}
+
+
+def _bubble_style(sender: rx.Var, mine: str) -> dict:
+    is_mine = sender == mine
+    return {
+        "max_width": "78%",
+        "padding": "0.55rem 0.8rem",
+        "border_radius": "14px",
+        "white_space": "pre-wrap",
+        "overflow_wrap": "anywhere",
+        "background": rx.cond(
+            is_mine,
+            "var(--accent-9)",
+            rx.match(sender, ("agent", "var(--grass-3)"), "var(--gray-3)"),
+        ),
+        "color": rx.cond(is_mine, "white", "var(--gray-12)"),
+        "border": rx.match(sender, ("agent", "1px solid var(--grass-6)"), "1px solid transparent"),
+    }
+
+
+def message_bubble(message: MessagePublic, *, testid: str, mine: str) -> rx.Component:
+    """One message; `mine` is the sender shown on the right (visitor or agent)."""
+    sender = message.sender
+    system = rx.box(
+        rx.text(message.body, size="1", color="var(--gray-11)", style={"white_space": "pre-wrap"}),
+        custom_attrs={"data-testid": testid, "data-sender": sender, "data-id": message.id},
+        style={"align_self": "center", "text_align": "center", "max_width": "90%",
+               "padding": "0.2rem 0.6rem"},
+    )
+    who = rx.cond(
+        message.author_label != "",
+        message.author_label,
+        rx.match(sender, ("visitor", "You" if mine == "visitor" else "Visitor"),
+                 ("bot", "AI assistant"), "Agent"),
+    )
+    bubble = rx.vstack(
+        rx.hstack(
+            rx.text(who, size="1", weight="medium", color="var(--gray-11)"),
+            rx.moment(message.created_at, format="HH:mm", local=True,
+                      style={"font_size": "11px", "color": "var(--gray-10)"}),
+            spacing="2",
+            align="baseline",
+        ),
+        rx.box(rx.text(message.body, size="2"), style=_bubble_style(sender, mine)),
+        spacing="1",
+        align=rx.cond(sender == mine, "end", "start"),
+        custom_attrs={"data-testid": testid, "data-sender": sender, "data-id": message.id},
+        style={"align_self": rx.cond(sender == mine, "flex-end", "flex-start"), "width": "100%"},
+    )
+    return rx.cond(sender == "system", system, bubble)
+
+
+def message_thread(
+    *,
+    messages: rx.Var,
+    earlier: rx.Var,
+    has_older: rx.Var,
+    on_load_earlier: rx.EventHandler,
+    testid: str,
+    mine: str,
+    footer: rx.Component | None = None,
+) -> rx.Component:
+    return rx.auto_scroll(
+        rx.vstack(
+            rx.cond(
+                has_older & (earlier.length() == 0),  # type: ignore[attr-defined]
+                rx.button("Load earlier messages", variant="ghost", size="1",
+                          on_click=on_load_earlier, align_self="center",
+                          custom_attrs={"data-testid": f"{testid}-load-earlier"}),
+            ),
+            rx.foreach(earlier, lambda m: message_bubble(m, testid=testid, mine=mine)),
+            rx.foreach(messages, lambda m: message_bubble(m, testid=testid, mine=mine)),
+            footer if footer is not None else rx.fragment(),
+            spacing="3",
+            width="100%",
+            padding="1rem",
+        ),
+        flex="1",
+        min_height="0",
+        width="100%",
+        custom_attrs={"data-testid": f"{testid}-list"},
+    )

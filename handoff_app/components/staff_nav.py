@@ -1,0 +1,58 @@
+"""The navigation bar of every staff page, with the live unclaimed count."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from handoff_app import routes
+from handoff_app.realtime import StaffQueueRoom
+from handoff_app.states.staff_auth import StaffAuthState
+
+
+def staff_nav() -> rx.Component:
+    return rx.hstack(
+        rx.link(
+            rx.hstack(
+                rx.icon("headset", size=20),
+                rx.text("Handoff", weight="bold", size="4"),
+                align="center",
+                spacing="2",
+            ),
+            href=routes.AGENT_QUEUE,
+            underline="none",
+            color="var(--gray-12)",
+        ),
+        rx.link(
+            rx.hstack(
+                rx.text("Queue", size="2"),
+                rx.badge(
+                    StaffQueueRoom.unclaimed,
+                    color_scheme=rx.cond(StaffQueueRoom.unclaimed > 0, "red", "gray"),
+                    variant="solid",
+                    radius="full",
+                    custom_attrs={"data-testid": "nav-unclaimed-badge",
+                                  "aria-label": "unclaimed conversations"},
+                ),
+                align="center",
+                spacing="2",
+            ),
+            href=routes.AGENT_QUEUE,
+            underline="none",
+        ),
+        rx.spacer(),
+        rx.text(StaffAuthState.staff_label, size="2", color="var(--gray-11)",
+                custom_attrs={"data-testid": "nav-staff-label"}),
+        rx.button(
+            "Sign out",
+            variant="soft",
+            size="1",
+            on_click=StaffAuthState.sign_out,
+            custom_attrs={"data-testid": "logout-button"},
+        ),
+        align="center",
+        spacing="4",
+        padding="0.75rem 1.25rem",
+        border_bottom="1px solid var(--gray-5)",
+        width="100%",
+        background="var(--color-panel-solid)",
+    )

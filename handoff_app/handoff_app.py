@@ -1,0 +1,32 @@
+"""The Reflex app: pages, routes, and the realtime listener. Nothing else lives here."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from handoff_app import realtime, routes
+from handoff_app.bot.local_provider import register_local_provider
+from handoff_app.pages.agent_conversation import agent_conversation_page
+from handoff_app.pages.agent_queue import agent_queue_page
+from handoff_app.pages.login import login_page
+from handoff_app.pages.not_found import not_found_page
+from handoff_app.pages.visitor import visitor_page
+from handoff_app.states.agent_conversation import AgentConversationState
+from handoff_app.states.agent_queue import AgentQueueState
+from handoff_app.states.staff_auth import LoginState
+from handoff_app.states.visitor import VisitorState
+
+realtime.install()
+register_local_provider()
+
+app = rx.App(
+    theme=rx.theme(accent_color="indigo", radius="large"),
+    stylesheets=["/app.css"],
+)
+app.add_page(visitor_page, route=routes.VISITOR, title="Support chat", on_load=VisitorState.load)
+app.add_page(login_page, route=routes.LOGIN, title="Sign in · Handoff", on_load=LoginState.load)
+app.add_page(agent_queue_page, route=routes.AGENT_QUEUE, title="Queue · Handoff",
+             on_load=AgentQueueState.load)
+app.add_page(agent_conversation_page, route=routes.AGENT_CONVERSATION,
+             title="Conversation · Handoff", on_load=AgentConversationState.load)
+app.add_page(not_found_page, route="404", title="Not found")

@@ -1,0 +1,196 @@
+"""`/agent/conversations/[conv_id]`: the whole thread, its context, and the actions."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from handoff_app import routes
+from handoff_app.components.messages import message_thread
+from handoff_app.components.staff_nav import staff_nav
+from handoff_app.domain.messages import MAX_MESSAGE_LENGTH
+from handoff_app.pages.agent_queue import trigger_badge
+from handoff_app.pages.not_found import not_found_card
+from handoff_app.realtime import ConversationRoom
+from handoff_app.states.agent_conversation import REPLY_BOX_ID, AgentConversationState
+from handoff_app.states.staff_auth import StaffAuthState
+
+S = AgentConversationState
+IS_MINE = (ConversationRoom.status == "active") & (
+    ConversationRoom.agent_label == StaffAuthState.staff_label
+)
+
+
+def _actions() -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            ConversationRoom.status == "pending",
+            rx.button("Accept & Join", on_click=S.claim, color_scheme="grass",
+                      custom_attrs={"data-testid": "conversation-claim-button"}),
+        ),
+        rx.cond(
+            (ConversationRoom.status == "active") | (ConversationRoom.status == "pending"),
+            rx.hstack(
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(
+                        rx.button("Resolve", variant="soft", color_scheme="grass",
+                                  custom_attrs={"data-testid": "conversation-resolve-button"}),
+                    ),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Resolve this conversation?"),
+                        rx.alert_dialog.description(
+                            "The visitor sees the resolution message and can start a new "
+                            "conversation.", size="2"),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft",
+                                                             color_scheme="gray")),
+                            rx.alert_dialog.action(
+                                rx.button("Resolve", color_scheme="grass", on_click=S.resolve,
+                                          custom_attrs={
+                                              "data-testid": "conversation-resolve-confirm"}),
+                            ),
+                            justify="end",
+                            spacing="3",
+                            margin_top="1rem",
+                        ),
+                    ),
+                ),
+                rx.button("Hand back to bot", variant="soft", on_click=S.hand_back,
+                          custom_attrs={"data-testid": "conversation-handback-button"}),
+                rx.button("Dismiss", variant="ghost", color_scheme="gray", on_click=S.dismiss,
+                          custom_attrs={"data-testid": "conversation-dismiss-button"}),
+                spacing="2",
+            ),
+        ),
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def _status_line() -> rx.Component:
+    return rx.hstack(
+        rx.badge(ConversationRoom.status, variant="soft",
+                 color_scheme=rx.match(ConversationRoom.status, ("pending", "amber"),
+                                       ("active", "grass"), ("bot", "blue"), "gray"),
+                 custom_attrs={"data-testid": "conversation-status",
+                               "data-state": ConversationRoom.status}),
+        rx.cond(
+            ConversationRoom.agent_label != "",
+            rx.text("Claimed by ", rx.text.strong(ConversationRoom.agent_label), size="2",
+                    custom_attrs={"data-testid": "conversation-claimed-by"}),
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
+def _reply_bar() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.el.textarea(
+                id=REPLY_BOX_ID,
+                name="body",
+                placeholder=rx.cond(IS_MINE, "Reply to the visitor…",
+                                    "Accept & Join to reply"),
+                enter_key_submit=True,
+                rows=2,
+                max_length=MAX_MESSAGE_LENGTH + 1000,
+                disabled=~IS_MINE,
+                custom_attrs={"data-testid": "conversation-reply-input",
+                              "aria-label": "Reply"},
+                class_name="composer",
+            ),
+            rx.button("Send", type="submit", disabled=~IS_MINE,
+                      custom_attrs={"data-testid": "conversation-send-button"}),
+            align="end",
+            width="100%",
+        ),
+        on_submit=S.send_reply,
+        reset_on_submit=False,
+        width="100%",
+        padding="0.75rem 1rem 1rem",
+        border_top="1px solid var(--gray-4)",
+    )
+
+
+def _context_panel() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Context", size="3"),
+        rx.cond(
+            S.trigger != "",
+            rx.vstack(
+                rx.hstack(rx.text("Trigger", size="2", color="var(--gray-11)"),
+                          trigger_badge(S.trigger), align="center"),
+                rx.text(S.reason, size="2", custom_attrs={"data-testid":
+                                                          "conversation-trigger-reason"}),
+                rx.cond(
+                    S.triggering_text != "",
+                    rx.box(rx.text("“", S.triggering_text, "”", size="2",
+                                   style={"font_style": "italic"}),
+                           padding="0.5rem", background="var(--gray-3)", border_radius="8px",
+                           width="100%"),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            rx.text("The bot is handling this conversation.", size="2", color="var(--gray-11)"),
+        ),
+        width=["100%", "100%", "300px"],
+        padding="1rem",
+        spacing="3",
+        border_left=["none", "none", "1px solid var(--gray-4)"],
+        custom_attrs={"data-testid": "conversation-context-panel"},
+    )
+
+
+def _conversation() -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.hstack(
+                rx.link("← Queue", href=routes.AGENT_QUEUE, size="2"),
+                rx.heading("Conversation #", S.conversation_id.to_string(),  # type: ignore[attr-defined]
+                           size="4"),
+                _status_line(),
+                rx.spacer(),
+                _actions(),
+                align="center",
+                spacing="3",
+                wrap="wrap",
+                padding="0.75rem 1rem",
+                width="100%",
+                border_bottom="1px solid var(--gray-4)",
+            ),
+            rx.cond(
+                S.notice != "",
+                rx.callout(S.notice, icon="info", color_scheme="amber", size="1", width="100%",
+                           custom_attrs={"data-testid": "conversation-notice", "role": "alert"}),
+            ),
+            message_thread(
+                messages=ConversationRoom.messages,
+                earlier=S.earlier,
+                has_older=ConversationRoom.has_older,
+                on_load_earlier=S.load_earlier,
+                testid="conversation-message",
+                mine="agent",
+            ),
+            _reply_bar(),
+            spacing="0",
+            flex="1",
+            min_width="0",
+            height=["auto", "auto", "calc(100dvh - 57px)"],
+        ),
+        _context_panel(),
+        direction=rx.breakpoints(initial="column", md="row"),
+        width="100%",
+        background="var(--color-panel-solid)",
+    )
+
+
+def agent_conversation_page() -> rx.Component:
+    return rx.vstack(
+        staff_nav(),
+        rx.cond(S.not_found, not_found_card("This conversation does not exist."),
+                _conversation()),
+        spacing="0",
+        width="100%",
+        min_height="100dvh",
+    )

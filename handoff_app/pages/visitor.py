@@ -1,0 +1,202 @@
+"""`/`: the visitor's chat with the bot and, after a handoff, with a human."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from handoff_app.domain.messages import MAX_MESSAGE_LENGTH
+from handoff_app.realtime import ConversationRoom
+from handoff_app.states.visitor import COMPOSER_ID, VisitorState
+
+# The data-state the visitor's status element reports (see DESIGN.md, UI test ids).
+VISITOR_STATE = rx.match(
+    ConversationRoom.status,
+    ("pending", "pending"),
+    ("active", "active"),
+    ("resolved", "resolved"),
+    ("dismissed", "resolved"),
+    "bot",
+)
+IS_CLOSED = (ConversationRoom.status == "resolved") | (ConversationRoom.status == "dismissed")
+
+
+def _status_bar() -> rx.Component:
+    return rx.box(
+        rx.match(
+            VISITOR_STATE,
+            (
+                "pending",
+                rx.hstack(
+                    rx.spinner(size="2"),
+                    rx.text("Waiting for a team member to join…", size="2"),
+                    align="center",
+                    spacing="2",
+                ),
+            ),
+            (
+                "active",
+                rx.hstack(
+                    rx.badge(
+                        "● Live Agent",
+                        color_scheme="grass",
+                        variant="solid",
+                        custom_attrs={"data-testid": "visitor-agent-badge"},
+                    ),
+                    rx.text(ConversationRoom.agent_label, size="2", weight="medium"),
+                    align="center",
+                    spacing="2",
+                ),
+            ),
+            (
+                "resolved",
+                rx.hstack(
+                    rx.text("Conversation resolved ✓", size="2", weight="medium"),
+                    rx.button(
+                        "Start new conversation",
+                        size="2",
+                        on_click=VisitorState.new_conversation,
+                        custom_attrs={"data-testid": "visitor-new-conversation-button"},
+                    ),
+                    align="center",
+                    justify="between",
+                    width="100%",
+                ),
+            ),
+            rx.hstack(
+                rx.icon("bot", size=16),
+                rx.text("AI assistant", size="2"),
+                align="center",
+                spacing="2",
+            ),
+        ),
+        custom_attrs={"data-testid": "visitor-status", "data-state": VISITOR_STATE,
+                      "role": "status", "aria-live": "polite"},
+        padding="0.6rem 1rem",
+        border_top="1px solid var(--gray-4)",
+        width="100%",
+    )
+
+
+def _composer() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.el.textarea(
+                    id=COMPOSER_ID,
+                    name="body",
+                    placeholder="Type your message…",
+                    enter_key_submit=True,
+                    rows=2,
+                    max_length=MAX_MESSAGE_LENGTH + 1000,
+                    disabled=IS_CLOSED,
+                    on_focus=VisitorState.clear_error,
+                    custom_attrs={"data-testid": "visitor-composer-input",
+                                  "aria-label": "Your message"},
+                    class_name="composer",
+                ),
+                rx.button(
+                    rx.icon("send", size=16),
+                    "Send",
+                    type="submit",
+                    disabled=IS_CLOSED,
+                    custom_attrs={"data-testid": "visitor-send-button"},
+                ),
+                align="end",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.cond(
+                    VisitorState.error != "",
+                    rx.text(VisitorState.error, size="1", color="var(--red-11)",
+                            custom_attrs={"data-testid": "visitor-error", "role": "alert"}),
+                    rx.text("Enter to send · Shift+Enter for a new line", size="1",
+                            color="var(--gray-10)"),
+                ),
+                rx.spacer(),
+                rx.cond(
+                    VISITOR_STATE == "bot",
+                    rx.button(
+                        rx.icon("user-round", size=14),
+                        "Talk to a human",
+                        type="button",
+                        variant="soft",
+                        size="1",
+                        on_click=VisitorState.talk_to_human,
+                        custom_attrs={"data-testid": "visitor-talk-to-human-button"},
+                    ),
+                ),
+                width="100%",
+                align="center",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=VisitorState.send,
+        reset_on_submit=False,
+        width="100%",
+        padding="0.75rem 1rem 1rem",
+    )
+
+
+def _typing() -> rx.Component:
+    return rx.cond(
+        VisitorState.bot_typing,
+        rx.text("AI assistant is typing…", size="1", color="var(--gray-10)",
+                custom_attrs={"data-testid": "visitor-bot-typing"}),
+    )
+
+
+def _welcome() -> rx.Component:
+    return rx.cond(
+        ConversationRoom.messages.length() == 0,  # type: ignore[attr-defined]
+        rx.box(
+            rx.text("Hi! 👋 I'm the AI assistant.", size="3", weight="medium"),
+            rx.text("Ask me about orders, shipping, returns, billing or your account. "
+                    "You can talk to a person at any time.", size="2", color="var(--gray-11)"),
+            padding="1rem",
+            border_radius="12px",
+            background="var(--gray-2)",
+        ),
+    )
+
+
+def visitor_page() -> rx.Component:
+    from handoff_app.components.messages import message_thread
+
+    return rx.center(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("message-circle", size=22, color="var(--accent-9)"),
+                rx.vstack(
+                    rx.text("Northwind Goods", weight="bold", size="3"),
+                    rx.text("Support chat", size="1", color="var(--gray-10)"),
+                    spacing="0",
+                ),
+                align="center",
+                padding="0.8rem 1rem",
+                border_bottom="1px solid var(--gray-4)",
+                width="100%",
+            ),
+            _welcome(),
+            message_thread(
+                messages=ConversationRoom.messages,
+                earlier=VisitorState.earlier,
+                has_older=ConversationRoom.has_older,
+                on_load_earlier=VisitorState.load_earlier,
+                testid="visitor-message",
+                mine="visitor",
+                footer=_typing(),
+            ),
+            _status_bar(),
+            _composer(),
+            spacing="0",
+            width="100%",
+            max_width="720px",
+            height="100dvh",
+            background="var(--color-panel-solid)",
+            border_left="1px solid var(--gray-4)",
+            border_right="1px solid var(--gray-4)",
+        ),
+        width="100%",
+        background="var(--gray-2)",
+    )
