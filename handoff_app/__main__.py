@@ -1,4 +1,5 @@
-"""Command line: `python -m handoff_app create-owner --email E --password P`, `migrate`, `seed-demo`."""
+"""Command line: `python -m handoff_app create-owner --email E --password P` (and create-agent,
+migrate, seed-demo, makemigrations)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,18 @@ from handoff_app.services.knowledge import seed_demo_knowledge
 from handoff_app.services.staff import create_staff
 
 
-async def _create_owner(email: str, password: str, name: str) -> int:
+async def _create_staff(email: str, password: str, name: str, role: str) -> int:
     try:
         async with open_session() as session:
-            owner = await create_staff(
-                session=session, email=email, password=password, role="owner", display_name=name
+            created = await create_staff(
+                session=session, email=email, password=password, role=role, display_name=name
             )
     except ServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         await get_async_engine().dispose()
-    print(f"Owner {owner.email} created. Sign in at /login.")
+    print(f"{role.capitalize()} {created.email} created. Sign in at /login.")
     return 0
 
 
@@ -32,25 +33,30 @@ async def _seed_demo() -> int:
     async with open_session() as session:
         added = await seed_demo_knowledge(session=session)
     await get_async_engine().dispose()
-    print(f"Demo knowledge base: {added} articles added." if added else
-          "Knowledge base already has articles; left as is.")
+    print(
+        f"Demo knowledge base: {added} articles added."
+        if added
+        else "Knowledge base already has articles; left as is."
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handoff_app")
     sub = parser.add_subparsers(dest="command", required=True)
-    owner = sub.add_parser("create-owner", help="create an owner account")
-    owner.add_argument("--email", required=True)
-    owner.add_argument("--password", required=True)
-    owner.add_argument("--name", default="")
+    for role in ("owner", "agent"):
+        account = sub.add_parser(f"create-{role}", help=f"create an {role} account")
+        account.add_argument("--email", required=True)
+        account.add_argument("--password", required=True)
+        account.add_argument("--name", default="")
     sub.add_parser("migrate", help="apply database migrations (REFLEX_DB_URL)")
     sub.add_parser("seed-demo", help="add the demo knowledge base when it is empty")
     revision = sub.add_parser("makemigrations", help="autogenerate a migration from the models")
     revision.add_argument("--message", required=True)
     args = parser.parse_args(argv)
-    if args.command == "create-owner":
-        return asyncio.run(_create_owner(args.email, args.password, args.name))
+    if args.command in ("create-owner", "create-agent"):
+        role = args.command.removeprefix("create-")
+        return asyncio.run(_create_staff(args.email, args.password, args.name, role))
     if args.command == "migrate":
         upgrade_to_head()
         return 0

@@ -75,5 +75,5 @@ async def publish(*events: ConversationEvent) -> None:
         for subscriber in list(_subscribers):
             try:
                 await subscriber(event)
-            except Exception:  # noqa: BLE001 - one listener must not break the others
+            except Exception:
                 log.exception("event subscriber %r failed on %r", subscriber, event)

@@ -25,8 +25,16 @@ app = rx.App(
 )
 app.add_page(visitor_page, route=routes.VISITOR, title="Support chat", on_load=VisitorState.load)
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · Handoff", on_load=LoginState.load)
-app.add_page(agent_queue_page, route=routes.AGENT_QUEUE, title="Queue · Handoff",
-             on_load=AgentQueueState.load)
-app.add_page(agent_conversation_page, route=routes.AGENT_CONVERSATION,
-             title="Conversation · Handoff", on_load=AgentConversationState.load)
+app.add_page(
+    agent_queue_page,
+    route=routes.AGENT_QUEUE,
+    title="Queue · Handoff",
+    on_load=AgentQueueState.load,
+)
+app.add_page(
+    agent_conversation_page,
+    route=routes.AGENT_CONVERSATION,
+    title="Conversation · Handoff",
+    on_load=AgentConversationState.load,
+)
 app.add_page(not_found_page, route="404", title="Not found")

@@ -43,8 +43,6 @@ def _time_column(*, nullable: bool = True, index: bool = False) -> sa.Column[dat
     return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
 
-
-
 class StaffUser(SQLModel, table=True):
     __tablename__ = "staff_user"
 
@@ -135,15 +133,14 @@ class WorkspaceSettings(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     handoff_keywords: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_HANDOFF_KEYWORDS), sa_column=Column(JSON, nullable=False)
+        default_factory=lambda: list(DEFAULT_HANDOFF_KEYWORDS),
+        sa_column=Column(JSON, nullable=False),
     )
     handoff_message: str = Field(
         default="I'm connecting you with a member of our team. Someone will be with you shortly.",
         max_length=1000,
     )
-    waiting_message: str = Field(
-        default="Waiting for an agent to join…", max_length=1000
-    )
+    waiting_message: str = Field(default="Waiting for an agent to join…", max_length=1000)
     agent_joined_message: str = Field(default="{agent} joined the conversation.", max_length=1000)
     resolution_message: str = Field(
         default="This conversation has been resolved. Thanks for reaching out!", max_length=1000

@@ -106,7 +106,7 @@ def _spawn(coro: object, what: str) -> None:
     async def run() -> None:
         try:
             await coro  # type: ignore[misc]
-        except Exception:  # noqa: BLE001 - a failed push must not kill the worker
+        except Exception:
             log.exception("realtime push failed: %s", what)
 
     task = asyncio.get_running_loop().create_task(run())

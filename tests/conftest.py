@@ -14,10 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from handoff_app import db, events  # noqa: E402
-from handoff_app.config import async_database_url  # noqa: E402
-from handoff_app.models import StaffPublic  # noqa: E402
-from handoff_app.services import staff as staff_service  # noqa: E402
+from handoff_app import db, events
+from handoff_app.config import async_database_url
+from handoff_app.models import StaffPublic
+from handoff_app.services import staff as staff_service
 
 
 def random_email() -> str:
@@ -26,6 +26,24 @@ def random_email() -> str:
 
 def postgres_url() -> str:
     return os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def services_required() -> bool:
+    """On CI (.ci/run) an unreachable PostgreSQL or Redis fails the run instead of skipping."""
+    return os.environ.get("HANDOFF_REQUIRE_SERVICES") == "1"
+
+
+def require_postgres() -> None:
+    try:
+        engine = sa.create_engine(postgres_url())
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:
+        message = f"PostgreSQL at {postgres_url()} is unreachable: {exc}"
+        if services_required():
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def fresh_postgres_database() -> str:
@@ -53,6 +71,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
     else:
+        require_postgres()
         url = fresh_postgres_database()
     engine = db.make_sync_engine(url)
     SQLModel.metadata.create_all(engine)

@@ -40,7 +40,9 @@ def answer_from_messages(messages: list[dict[str, Any]]) -> tuple[str, float]:
 
 
 class LocalKnowledgeLLM(CustomLLM):
-    def _respond(self, messages: list[dict[str, Any]], model_response: ModelResponse) -> ModelResponse:
+    def _respond(
+        self, messages: list[dict[str, Any]], model_response: ModelResponse
+    ) -> ModelResponse:
         text, confidence = answer_from_messages(messages)
         model_response.choices[0].message.content = text  # type: ignore[union-attr]
         model_response._hidden_params["confidence"] = confidence

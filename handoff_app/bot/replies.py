@@ -15,8 +15,7 @@ from handoff_app.bot.retrieval import Passage, rank
 log = logging.getLogger(__name__)
 TOP_ARTICLES = 3
 PROVIDER_ERROR_REPLY = (
-    "Sorry, I can't answer right now. Please try again in a moment, or press "
-    '"Talk to a human".'
+    'Sorry, I can\'t answer right now. Please try again in a moment, or press "Talk to a human".'
 )
 
 
@@ -35,7 +34,7 @@ class BotAnswer:
 async def generate_reply(
     *, model: str, history: Sequence[Turn], articles: Sequence[Passage], timeout: float = 30.0
 ) -> BotAnswer:
-    """Ask `model` (any litellm model string) for the next reply; never raises on provider errors."""
+    """Ask `model` (any litellm model string) for the next reply; provider errors never raise."""
     register_local_provider()
     question = next((t.content for t in reversed(history) if t.role == "user"), "")
     grounding = [r.passage for r in rank(question, articles)[:TOP_ARTICLES]]
@@ -43,7 +42,7 @@ async def generate_reply(
     messages += [{"role": t.role, "content": t.content} for t in history]
     try:
         response = await litellm.acompletion(model=model, messages=messages, timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - every provider failure becomes a clear reply
+    except Exception as exc:
         log.warning("bot provider %s failed: %s", model, exc)
         return BotAnswer(text=PROVIDER_ERROR_REPLY, ok=False)
     text = (response.choices[0].message.content or "").strip()  # type: ignore[union-attr]

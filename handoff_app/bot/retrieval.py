@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that carry no meaning for matching a question to an article.
-_STOP = frozenset(
+_STOP_WORDS = (
     "a an and are as at be by can do does for from how i if in is it my of on or our the to "
-    "we what when where which who why will with you your me have has was this that there".split()
+    "we what when where which who why will with you your me have has was this that there"
 )
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 def tokens(text: str) -> list[str]:
@@ -52,7 +53,9 @@ class Ranked:
     score: float
 
 
-def rank(question: str, passages: Sequence[Passage], *, k1: float = 1.5, b: float = 0.75) -> list[Ranked]:
+def rank(
+    question: str, passages: Sequence[Passage], *, k1: float = 1.5, b: float = 0.75
+) -> list[Ranked]:
     """BM25 scores of every passage for `question`, best first (zero-score passages dropped)."""
     query = set(tokens(question))
     if not query or not passages:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from handoff_app.models import MessagePublic
@@ -9,7 +11,7 @@ from handoff_app.models import MessagePublic
 _SENDER_LABEL = {"visitor": "Visitor", "bot": "AI assistant", "agent": "Agent"}
 
 
-def _bubble_style(sender: rx.Var, mine: str) -> dict:
+def _bubble_style(sender: Any, mine: str) -> dict[str, Any]:
     is_mine = sender == mine
     return {
         "max_width": "78%",
@@ -33,20 +35,32 @@ def message_bubble(message: MessagePublic, *, testid: str, mine: str) -> rx.Comp
     system = rx.box(
         rx.text(message.body, size="1", color="var(--gray-11)", style={"white_space": "pre-wrap"}),
         custom_attrs={"data-testid": testid, "data-sender": sender, "data-id": message.id},
-        style={"align_self": "center", "text_align": "center", "max_width": "90%",
-               "padding": "0.2rem 0.6rem"},
+        style={
+            "align_self": "center",
+            "text_align": "center",
+            "max_width": "90%",
+            "padding": "0.2rem 0.6rem",
+        },
     )
     who = rx.cond(
         message.author_label != "",
         message.author_label,
-        rx.match(sender, ("visitor", "You" if mine == "visitor" else "Visitor"),
-                 ("bot", "AI assistant"), "Agent"),
+        rx.match(
+            sender,
+            ("visitor", "You" if mine == "visitor" else "Visitor"),
+            ("bot", "AI assistant"),
+            "Agent",
+        ),
     )
     bubble = rx.vstack(
         rx.hstack(
             rx.text(who, size="1", weight="medium", color="var(--gray-11)"),
-            rx.moment(message.created_at, format="HH:mm", local=True,
-                      style={"font_size": "11px", "color": "var(--gray-10)"}),
+            rx.moment(
+                message.created_at,
+                format="HH:mm",
+                local=True,
+                style={"font_size": "11px", "color": "var(--gray-10)"},
+            ),
             spacing="2",
             align="baseline",
         ),
@@ -61,10 +75,10 @@ def message_bubble(message: MessagePublic, *, testid: str, mine: str) -> rx.Comp
 
 def message_thread(
     *,
-    messages: rx.Var,
-    earlier: rx.Var,
-    has_older: rx.Var,
-    on_load_earlier: rx.EventHandler,
+    messages: Any,
+    earlier: Any,
+    has_older: Any,
+    on_load_earlier: Any,
     testid: str,
     mine: str,
     footer: rx.Component | None = None,
@@ -73,9 +87,14 @@ def message_thread(
         rx.vstack(
             rx.cond(
                 has_older & (earlier.length() == 0),  # type: ignore[attr-defined]
-                rx.button("Load earlier messages", variant="ghost", size="1",
-                          on_click=on_load_earlier, align_self="center",
-                          custom_attrs={"data-testid": f"{testid}-load-earlier"}),
+                rx.button(
+                    "Load earlier messages",
+                    variant="ghost",
+                    size="1",
+                    on_click=on_load_earlier,
+                    align_self="center",
+                    custom_attrs={"data-testid": f"{testid}-load-earlier"},
+                ),
             ),
             rx.foreach(earlier, lambda m: message_bubble(m, testid=testid, mine=mine)),
             rx.foreach(messages, lambda m: message_bubble(m, testid=testid, mine=mine)),

@@ -30,8 +30,10 @@ def staff_nav() -> rx.Component:
                     color_scheme=rx.cond(StaffQueueRoom.unclaimed > 0, "red", "gray"),
                     variant="solid",
                     radius="full",
-                    custom_attrs={"data-testid": "nav-unclaimed-badge",
-                                  "aria-label": "unclaimed conversations"},
+                    custom_attrs={
+                        "data-testid": "nav-unclaimed-badge",
+                        "aria-label": "unclaimed conversations",
+                    },
                 ),
                 align="center",
                 spacing="2",
@@ -40,8 +42,12 @@ def staff_nav() -> rx.Component:
             underline="none",
         ),
         rx.spacer(),
-        rx.text(StaffAuthState.staff_label, size="2", color="var(--gray-11)",
-                custom_attrs={"data-testid": "nav-staff-label"}),
+        rx.text(
+            StaffAuthState.staff_label,
+            size="2",
+            color="var(--gray-11)",
+            custom_attrs={"data-testid": "nav-staff-label"},
+        ),
         rx.button(
             "Sign out",
             variant="soft",

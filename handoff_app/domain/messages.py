@@ -19,7 +19,7 @@ class InvalidMessage(ValueError):
 
 
 def clean_message_body(body: object) -> str:
-    """Return the body stripped of surrounding blanks, or raise InvalidMessage with a clear reason."""
+    """The body without surrounding blanks, or InvalidMessage saying clearly what is wrong."""
     if not isinstance(body, str):
         raise InvalidMessage("A message must be text.")
     text = body.strip()

@@ -24,29 +24,43 @@ def _actions() -> rx.Component:
     return rx.hstack(
         rx.cond(
             ConversationRoom.status == "pending",
-            rx.button("Accept & Join", on_click=S.claim, color_scheme="grass",
-                      custom_attrs={"data-testid": "conversation-claim-button"}),
+            rx.button(
+                "Accept & Join",
+                on_click=S.claim,
+                color_scheme="grass",
+                custom_attrs={"data-testid": "conversation-claim-button"},
+            ),
         ),
         rx.cond(
             (ConversationRoom.status == "active") | (ConversationRoom.status == "pending"),
             rx.hstack(
                 rx.alert_dialog.root(
                     rx.alert_dialog.trigger(
-                        rx.button("Resolve", variant="soft", color_scheme="grass",
-                                  custom_attrs={"data-testid": "conversation-resolve-button"}),
+                        rx.button(
+                            "Resolve",
+                            variant="soft",
+                            color_scheme="grass",
+                            custom_attrs={"data-testid": "conversation-resolve-button"},
+                        ),
                     ),
                     rx.alert_dialog.content(
                         rx.alert_dialog.title("Resolve this conversation?"),
                         rx.alert_dialog.description(
                             "The visitor sees the resolution message and can start a new "
-                            "conversation.", size="2"),
+                            "conversation.",
+                            size="2",
+                        ),
                         rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft",
-                                                             color_scheme="gray")),
+                            rx.alert_dialog.cancel(
+                                rx.button("Cancel", variant="soft", color_scheme="gray")
+                            ),
                             rx.alert_dialog.action(
-                                rx.button("Resolve", color_scheme="grass", on_click=S.resolve,
-                                          custom_attrs={
-                                              "data-testid": "conversation-resolve-confirm"}),
+                                rx.button(
+                                    "Resolve",
+                                    color_scheme="grass",
+                                    on_click=S.resolve,
+                                    custom_attrs={"data-testid": "conversation-resolve-confirm"},
+                                ),
                             ),
                             justify="end",
                             spacing="3",
@@ -54,10 +68,19 @@ def _actions() -> rx.Component:
                         ),
                     ),
                 ),
-                rx.button("Hand back to bot", variant="soft", on_click=S.hand_back,
-                          custom_attrs={"data-testid": "conversation-handback-button"}),
-                rx.button("Dismiss", variant="ghost", color_scheme="gray", on_click=S.dismiss,
-                          custom_attrs={"data-testid": "conversation-dismiss-button"}),
+                rx.button(
+                    "Hand back to bot",
+                    variant="soft",
+                    on_click=S.hand_back,
+                    custom_attrs={"data-testid": "conversation-handback-button"},
+                ),
+                rx.button(
+                    "Dismiss",
+                    variant="ghost",
+                    color_scheme="gray",
+                    on_click=S.dismiss,
+                    custom_attrs={"data-testid": "conversation-dismiss-button"},
+                ),
                 spacing="2",
             ),
         ),
@@ -68,15 +91,29 @@ def _actions() -> rx.Component:
 
 def _status_line() -> rx.Component:
     return rx.hstack(
-        rx.badge(ConversationRoom.status, variant="soft",
-                 color_scheme=rx.match(ConversationRoom.status, ("pending", "amber"),
-                                       ("active", "grass"), ("bot", "blue"), "gray"),
-                 custom_attrs={"data-testid": "conversation-status",
-                               "data-state": ConversationRoom.status}),
+        rx.badge(
+            ConversationRoom.status,
+            variant="soft",
+            color_scheme=rx.match(
+                ConversationRoom.status,
+                ("pending", "amber"),
+                ("active", "grass"),
+                ("bot", "blue"),
+                "gray",
+            ),
+            custom_attrs={
+                "data-testid": "conversation-status",
+                "data-state": ConversationRoom.status,
+            },
+        ),
         rx.cond(
             ConversationRoom.agent_label != "",
-            rx.text("Claimed by ", rx.text.strong(ConversationRoom.agent_label), size="2",
-                    custom_attrs={"data-testid": "conversation-claimed-by"}),
+            rx.text(
+                "Claimed by ",
+                rx.text.strong(ConversationRoom.agent_label),
+                size="2",
+                custom_attrs={"data-testid": "conversation-claimed-by"},
+            ),
         ),
         align="center",
         spacing="2",
@@ -89,18 +126,20 @@ def _reply_bar() -> rx.Component:
             rx.el.textarea(
                 id=REPLY_BOX_ID,
                 name="body",
-                placeholder=rx.cond(IS_MINE, "Reply to the visitor…",
-                                    "Accept & Join to reply"),
+                placeholder=rx.cond(IS_MINE, "Reply to the visitor…", "Accept & Join to reply"),
                 enter_key_submit=True,
                 rows=2,
                 max_length=MAX_MESSAGE_LENGTH + 1000,
                 disabled=~IS_MINE,
-                custom_attrs={"data-testid": "conversation-reply-input",
-                              "aria-label": "Reply"},
+                custom_attrs={"data-testid": "conversation-reply-input", "aria-label": "Reply"},
                 class_name="composer",
             ),
-            rx.button("Send", type="submit", disabled=~IS_MINE,
-                      custom_attrs={"data-testid": "conversation-send-button"}),
+            rx.button(
+                "Send",
+                type="submit",
+                disabled=~IS_MINE,
+                custom_attrs={"data-testid": "conversation-send-button"},
+            ),
             align="end",
             width="100%",
         ),
@@ -118,16 +157,25 @@ def _context_panel() -> rx.Component:
         rx.cond(
             S.trigger != "",
             rx.vstack(
-                rx.hstack(rx.text("Trigger", size="2", color="var(--gray-11)"),
-                          trigger_badge(S.trigger), align="center"),
-                rx.text(S.reason, size="2", custom_attrs={"data-testid":
-                                                          "conversation-trigger-reason"}),
+                rx.hstack(
+                    rx.text("Trigger", size="2", color="var(--gray-11)"),
+                    trigger_badge(S.trigger),
+                    align="center",
+                ),
+                rx.text(
+                    S.reason, size="2", custom_attrs={"data-testid": "conversation-trigger-reason"}
+                ),
                 rx.cond(
                     S.triggering_text != "",
-                    rx.box(rx.text("“", S.triggering_text, "”", size="2",
-                                   style={"font_style": "italic"}),
-                           padding="0.5rem", background="var(--gray-3)", border_radius="8px",
-                           width="100%"),
+                    rx.box(
+                        rx.text(
+                            "“", S.triggering_text, "”", size="2", style={"font_style": "italic"}
+                        ),
+                        padding="0.5rem",
+                        background="var(--gray-3)",
+                        border_radius="8px",
+                        width="100%",
+                    ),
                 ),
                 spacing="2",
                 width="100%",
@@ -147,8 +195,11 @@ def _conversation() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.link("← Queue", href=routes.AGENT_QUEUE, size="2"),
-                rx.heading("Conversation #", S.conversation_id.to_string(),  # type: ignore[attr-defined]
-                           size="4"),
+                rx.heading(
+                    "Conversation #",
+                    S.conversation_id.to_string(),  # type: ignore[attr-defined]
+                    size="4",
+                ),
                 _status_line(),
                 rx.spacer(),
                 _actions(),
@@ -161,8 +212,14 @@ def _conversation() -> rx.Component:
             ),
             rx.cond(
                 S.notice != "",
-                rx.callout(S.notice, icon="info", color_scheme="amber", size="1", width="100%",
-                           custom_attrs={"data-testid": "conversation-notice", "role": "alert"}),
+                rx.callout(
+                    S.notice,
+                    icon="info",
+                    color_scheme="amber",
+                    size="1",
+                    width="100%",
+                    custom_attrs={"data-testid": "conversation-notice", "role": "alert"},
+                ),
             ),
             message_thread(
                 messages=ConversationRoom.messages,
@@ -188,8 +245,7 @@ def _conversation() -> rx.Component:
 def agent_conversation_page() -> rx.Component:
     return rx.vstack(
         staff_nav(),
-        rx.cond(S.not_found, not_found_card("This conversation does not exist."),
-                _conversation()),
+        rx.cond(S.not_found, not_found_card("This conversation does not exist."), _conversation()),
         spacing="0",
         width="100%",
         min_height="100dvh",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from handoff_app import routes
@@ -9,11 +11,17 @@ from handoff_app.components.staff_nav import staff_nav
 from handoff_app.realtime import StaffQueueRoom
 from handoff_app.services.queue import QueueRow
 
-TRIGGER_COLORS = {"button": "blue", "keyword": "violet", "ai": "cyan", "failures": "orange",
-                  "frustration": "red", "takeover": "gray"}
+TRIGGER_COLORS = {
+    "button": "blue",
+    "keyword": "violet",
+    "ai": "cyan",
+    "failures": "orange",
+    "frustration": "red",
+    "takeover": "gray",
+}
 
 
-def trigger_badge(trigger: rx.Var) -> rx.Component:
+def trigger_badge(trigger: Any) -> rx.Component:
     return rx.badge(
         trigger,
         color_scheme=rx.match(trigger, *TRIGGER_COLORS.items(), "gray"),  # type: ignore[arg-type]
@@ -33,9 +41,18 @@ def queue_row(row: QueueRow) -> rx.Component:
                     align="center",
                     spacing="2",
                 ),
-                rx.text(row.preview, size="2", color="var(--gray-11)", trim="end",
-                        style={"white_space": "nowrap", "overflow": "hidden",
-                               "text_overflow": "ellipsis", "max_width": "60vw"}),
+                rx.text(
+                    row.preview,
+                    size="2",
+                    color="var(--gray-11)",
+                    trim="end",
+                    style={
+                        "white_space": "nowrap",
+                        "overflow": "hidden",
+                        "text_overflow": "ellipsis",
+                        "max_width": "60vw",
+                    },
+                ),
                 spacing="1",
                 align="start",
                 min_width="0",
@@ -47,9 +64,13 @@ def queue_row(row: QueueRow) -> rx.Component:
                     rx.badge("Waiting", color_scheme="amber", variant="solid"),
                     rx.badge(f"With {row.claimed_by}", color_scheme="grass", variant="soft"),
                 ),
-                rx.moment(row.requested_at, from_now=True, interval=10_000,
-                          style={"font_size": "12px", "color": "var(--gray-10)"},
-                          custom_attrs={"data-testid": "queue-row-wait"}),
+                rx.moment(
+                    row.requested_at,
+                    from_now=True,
+                    interval=10_000,
+                    style={"font_size": "12px", "color": "var(--gray-10)"},
+                    custom_attrs={"data-testid": "queue-row-wait"},
+                ),
                 align="end",
                 spacing="1",
             ),
@@ -65,8 +86,11 @@ def queue_row(row: QueueRow) -> rx.Component:
         underline="none",
         color="inherit",
         width="100%",
-        custom_attrs={"data-testid": "queue-row", "data-conversation-id": row.conversation_id,
-                      "data-status": row.status},
+        custom_attrs={
+            "data-testid": "queue-row",
+            "data-conversation-id": row.conversation_id,
+            "data-status": row.status,
+        },
     )
 
 
@@ -76,9 +100,12 @@ def agent_queue_page() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading("Live queue", size="5"),
-                rx.badge(StaffQueueRoom.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
-                         color_scheme="amber", variant="soft",
-                         custom_attrs={"data-testid": "queue-tab-pending"}),
+                rx.badge(
+                    StaffQueueRoom.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
+                    color_scheme="amber",
+                    variant="soft",
+                    custom_attrs={"data-testid": "queue-tab-pending"},
+                ),
                 align="center",
                 spacing="3",
             ),
@@ -87,16 +114,18 @@ def agent_queue_page() -> rx.Component:
                 rx.center(
                     rx.vstack(
                         rx.icon("inbox", size=32, color="var(--gray-9)"),
-                        rx.text("Nobody is waiting. New handoffs appear here instantly.",
-                                color="var(--gray-11)", size="2"),
+                        rx.text(
+                            "Nobody is waiting. New handoffs appear here instantly.",
+                            color="var(--gray-11)",
+                            size="2",
+                        ),
                         align="center",
                     ),
                     padding="3rem",
                     width="100%",
                     custom_attrs={"data-testid": "queue-empty"},
                 ),
-                rx.vstack(rx.foreach(StaffQueueRoom.rows, queue_row), width="100%",
-                          spacing="2"),
+                rx.vstack(rx.foreach(StaffQueueRoom.rows, queue_row), width="100%", spacing="2"),
             ),
             width="100%",
             max_width="960px",

@@ -22,32 +22,57 @@ def login_page() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.heading(
-                        rx.cond(LoginState.needs_owner, "Create the owner account", "Staff sign in"),
+                        rx.cond(
+                            LoginState.needs_owner, "Create the owner account", "Staff sign in"
+                        ),
                         size="6",
                     ),
                     rx.cond(
                         LoginState.needs_owner,
-                        rx.text("No staff account exists yet. The first account owns this "
-                                "workspace.", size="2", color="var(--gray-11)"),
+                        rx.text(
+                            "No staff account exists yet. The first account owns this workspace.",
+                            size="2",
+                            color="var(--gray-11)",
+                        ),
                     ),
                     rx.cond(
                         LoginState.needs_owner,
-                        _field("Your name", name="display_name", value=LoginState.display_name,
-                               on_change=LoginState.set_display_name,
-                               custom_attrs={"data-testid": "login-name-input"}),
+                        _field(
+                            "Your name",
+                            name="display_name",
+                            value=LoginState.display_name,
+                            on_change=LoginState.set_display_name,
+                            custom_attrs={"data-testid": "login-name-input"},
+                        ),
                     ),
-                    _field("Email", name="email", type="email", value=LoginState.email,
-                           on_change=LoginState.set_email, auto_complete="username",
-                           custom_attrs={"data-testid": "login-email-input"}),
-                    _field("Password", name="password", type="password",
-                           value=LoginState.password, on_change=LoginState.set_password,
-                           auto_complete="current-password",
-                           custom_attrs={"data-testid": "login-password-input"}),
+                    _field(
+                        "Email",
+                        name="email",
+                        type="email",
+                        value=LoginState.email,
+                        on_change=LoginState.set_email,
+                        auto_complete="username",
+                        custom_attrs={"data-testid": "login-email-input"},
+                    ),
+                    _field(
+                        "Password",
+                        name="password",
+                        type="password",
+                        value=LoginState.password,
+                        on_change=LoginState.set_password,
+                        auto_complete="current-password",
+                        custom_attrs={"data-testid": "login-password-input"},
+                    ),
                     rx.cond(
                         LoginState.error != "",
-                        rx.callout(LoginState.error, icon="triangle_alert", color_scheme="red",
-                                   size="1", width="100%",
-                                   custom_attrs={"data-testid": "login-error", "role": "alert"}),
+                        rx.callout(
+                            LoginState.error,
+                            icon="triangle_alert",
+                            color_scheme="red",
+                            size="1",
+                            width="100%",
+                            custom_attrs={"data-testid": "login-error", "role": "alert"},
+                        ),
                     ),
                     rx.button(
                         rx.cond(LoginState.needs_owner, "Create owner and sign in", "Sign in"),
@@ -59,8 +84,9 @@ def login_page() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                on_submit=rx.cond(LoginState.needs_owner, LoginState.create_owner,
-                                  LoginState.sign_in),
+                on_submit=rx.cond(
+                    LoginState.needs_owner, LoginState.create_owner, LoginState.sign_in
+                ),
             ),
             width="100%",
             max_width="400px",

@@ -69,8 +69,12 @@ def _status_bar() -> rx.Component:
                 spacing="2",
             ),
         ),
-        custom_attrs={"data-testid": "visitor-status", "data-state": VISITOR_STATE,
-                      "role": "status", "aria-live": "polite"},
+        custom_attrs={
+            "data-testid": "visitor-status",
+            "data-state": VISITOR_STATE,
+            "role": "status",
+            "aria-live": "polite",
+        },
         padding="0.6rem 1rem",
         border_top="1px solid var(--gray-4)",
         width="100%",
@@ -90,8 +94,10 @@ def _composer() -> rx.Component:
                     max_length=MAX_MESSAGE_LENGTH + 1000,
                     disabled=IS_CLOSED,
                     on_focus=VisitorState.clear_error,
-                    custom_attrs={"data-testid": "visitor-composer-input",
-                                  "aria-label": "Your message"},
+                    custom_attrs={
+                        "data-testid": "visitor-composer-input",
+                        "aria-label": "Your message",
+                    },
                     class_name="composer",
                 ),
                 rx.button(
@@ -107,10 +113,17 @@ def _composer() -> rx.Component:
             rx.hstack(
                 rx.cond(
                     VisitorState.error != "",
-                    rx.text(VisitorState.error, size="1", color="var(--red-11)",
-                            custom_attrs={"data-testid": "visitor-error", "role": "alert"}),
-                    rx.text("Enter to send · Shift+Enter for a new line", size="1",
-                            color="var(--gray-10)"),
+                    rx.text(
+                        VisitorState.error,
+                        size="1",
+                        color="var(--red-11)",
+                        custom_attrs={"data-testid": "visitor-error", "role": "alert"},
+                    ),
+                    rx.text(
+                        "Enter to send · Shift+Enter for a new line",
+                        size="1",
+                        color="var(--gray-10)",
+                    ),
                 ),
                 rx.spacer(),
                 rx.cond(
@@ -141,8 +154,12 @@ def _composer() -> rx.Component:
 def _typing() -> rx.Component:
     return rx.cond(
         VisitorState.bot_typing,
-        rx.text("AI assistant is typing…", size="1", color="var(--gray-10)",
-                custom_attrs={"data-testid": "visitor-bot-typing"}),
+        rx.text(
+            "AI assistant is typing…",
+            size="1",
+            color="var(--gray-10)",
+            custom_attrs={"data-testid": "visitor-bot-typing"},
+        ),
     )
 
 
@@ -151,8 +168,12 @@ def _welcome() -> rx.Component:
         ConversationRoom.messages.length() == 0,  # type: ignore[attr-defined]
         rx.box(
             rx.text("Hi! 👋 I'm the AI assistant.", size="3", weight="medium"),
-            rx.text("Ask me about orders, shipping, returns, billing or your account. "
-                    "You can talk to a person at any time.", size="2", color="var(--gray-11)"),
+            rx.text(
+                "Ask me about orders, shipping, returns, billing or your account. "
+                "You can talk to a person at any time.",
+                size="2",
+                color="var(--gray-11)",
+            ),
             padding="1rem",
             border_radius="12px",
             background="var(--gray-2)",

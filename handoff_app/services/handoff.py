@@ -228,16 +228,16 @@ async def require_assignee(
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound("This conversation does not exist.")
-    if conversation.status == ConversationStatus.ACTIVE and conversation.assigned_staff_id != staff.id:
-        if staff.role != "owner":
-            holder = await staff_label(session=session, staff_id=conversation.assigned_staff_id)
-            raise PermissionDenied(f"{holder} is handling this conversation.")
+    if (
+        conversation.status == ConversationStatus.ACTIVE
+        and conversation.assigned_staff_id != staff.id
+    ) and staff.role != "owner":
+        holder = await staff_label(session=session, staff_id=conversation.assigned_staff_id)
+        raise PermissionDenied(f"{holder} is handling this conversation.")
     return conversation
 
 
-async def _close_escalation(
-    *, session: AsyncSession, conversation_id: int, outcome: str
-) -> None:
+async def _close_escalation(*, session: AsyncSession, conversation_id: int, outcome: str) -> None:
     escalation = await _open_escalation(session=session, conversation_id=conversation_id)
     if escalation is not None:
         escalation.closed_at = utcnow()

@@ -33,7 +33,7 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
     )
     last_body = (
         select(Message.body)
-        .where(col(Message.conversation_id) == col(Conversation.id))
+        .where(col(Message.conversation_id) == col(Conversation.id), Message.sender != "system")
         .order_by(col(Message.id).desc())
         .limit(1)
         .correlate(Conversation)

@@ -21,7 +21,7 @@ from handoff_app.states.agent_queue import link_staff_queue
 from handoff_app.states.staff_auth import require_staff
 
 REPLY_BOX_ID = "conversation-reply-box"
-Action = Callable[..., Awaitable[None]]
+Action = Callable[..., Awaitable[object]]
 
 
 class AgentConversationState(rx.State):
@@ -128,7 +128,9 @@ class AgentConversationState(rx.State):
         if await require_staff(self) is None or not self.conversation_id:
             return
         room = await self.get_state(ConversationRoom)
-        first = self.earlier[0].id if self.earlier else (room.messages[0].id if room.messages else 0)
+        first = (
+            self.earlier[0].id if self.earlier else (room.messages[0].id if room.messages else 0)
+        )
         async with open_session() as session:
             older = await list_messages(
                 session=session, conversation_id=self.conversation_id, before_id=first

@@ -90,7 +90,7 @@ class VisitorState(rx.State):
         if not post.bot_should_reply:
             return clear
         self.bot_typing = True
-        return [clear, VisitorState.answer_as_bot(post.message.conversation_id)]
+        return [clear, VisitorState.answer_as_bot(post.message.conversation_id)]  # type: ignore[misc]
 
     @rx.event(background=True)
     async def answer_as_bot(self, conversation_id: int) -> None:
@@ -128,7 +128,9 @@ class VisitorState(rx.State):
         room = await self.get_state(ConversationRoom)
         if not self.conversation_key or not room.conversation_id:
             return
-        first = self.earlier[0].id if self.earlier else (room.messages[0].id if room.messages else 0)
+        first = (
+            self.earlier[0].id if self.earlier else (room.messages[0].id if room.messages else 0)
+        )
         async with open_session() as session:
             conversation = await conversations.get_conversation_by_key(
                 session=session, key=self.conversation_key

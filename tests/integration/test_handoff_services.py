@@ -108,7 +108,12 @@ async def test_button_handoff_then_claim_reply_and_resolve(session: AsyncSession
     await session.refresh(conv)
     assert conv is not None and conv.status == "resolved" and conv.closed_at is not None
     assert await _senders(session, cid) == [
-        "visitor", "system", "visitor", "system", "agent", "system"
+        "visitor",
+        "system",
+        "visitor",
+        "system",
+        "agent",
+        "system",
     ]
     with pytest.raises(ConversationClosed):
         await conversations.post_visitor_message(session=session, key=started.key, body="hello?")
@@ -194,7 +199,9 @@ async def test_resync_after_last_id_returns_only_newer_messages(session: AsyncSe
     cid = started.conversation.id or 0
     ids = []
     for n in range(5):
-        post = await conversations.post_visitor_message(session=session, key=started.key, body=f"m{n}")
+        post = await conversations.post_visitor_message(
+            session=session, key=started.key, body=f"m{n}"
+        )
         ids.append(post.message.id)
     newer = await list_messages(session=session, conversation_id=cid, after_id=ids[2] or 0)
     assert [m.body for m in newer] == ["m3", "m4"]

@@ -45,9 +45,7 @@ def test_allowed_transition_leads_to_its_target(
     assert next_status(status.value, action) is target
 
 
-REFUSED = [
-    pair for pair in itertools.product(S, A) if pair not in EXPECTED_ALLOWED
-]
+REFUSED = [pair for pair in itertools.product(S, A) if pair not in EXPECTED_ALLOWED]
 
 
 @pytest.mark.parametrize(("status", "action"), REFUSED)

@@ -1,0 +1,58 @@
+# handoff_app: `make run` starts the app, `make test` runs everything. Both do all set-up.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+export REFLEX_USE_NPM := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup migrate run test lint typecheck unit integration browser chromium bench clean
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(PY) -m handoff_app migrate
+
+run: migrate
+	$(PY) -m handoff_app seed-demo
+	@echo ""
+	@echo "  handoff_app is starting: http://localhost:3000  (backend on :8000)"
+	@echo "  Visitor chat: http://localhost:3000/    Staff: http://localhost:3000/login"
+	@echo "  Create the owner: open /login (first run), or"
+	@echo "    .venv/bin/python -m handoff_app create-owner --email you@example.com --password 'at-least-10-chars'"
+	@echo ""
+	$(VENV)/bin/reflex run --frontend-port 3000 --backend-port 8000
+
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@command -v chromium >/dev/null
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+# Everything: lint, types, unit, integration (SQLite, PostgreSQL, Redis, two workers), browser.
+# PostgreSQL/Redis tests use TEST_DATABASE_URL / TEST_REDIS_URL (defaults: the local servers).
+test: setup chromium lint typecheck
+	$(PY) -m pytest -rs -p no:cacheprovider tests
+
+bench: migrate
+	$(PY) -m bench.delivery
+
+clean:
+	rm -rf $(VENV) .web .states

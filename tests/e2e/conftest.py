@@ -1,0 +1,118 @@
+"""Browser tests: the real app (prod build) on a fresh SQLite database, in Debian's chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.support.server import AppServer, migrate, run_cli, start_app
+
+PASSWORD = "correct horse battery"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    return path
+
+
+@dataclass
+class Staff:
+    email: str
+    name: str
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{workdir / 'e2e.db'}"
+    migrate(url)
+    run_cli(url, "seed-demo")
+    ARTIFACTS.mkdir(exist_ok=True)
+    server = start_app(db_url=url, log_path=ARTIFACTS / "e2e-server.log")
+    server.db_url = url  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def add_agent(db_url: str, email: str, name: str) -> None:
+    run_cli(db_url, "create-agent", "--email", email, "--password", PASSWORD, "--name", name)
+
+
+@pytest.fixture(scope="session")
+def staff(app_server: AppServer, browser: Browser) -> dict[str, Staff]:
+    """The owner, created through /login's first-run form (asserted), and two agents."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{app_server.url}/login")
+    expect(page.get_by_role("heading", name="Create the owner account")).to_be_visible()
+    page.get_by_test_id("login-name-input").fill("Olivia")
+    page.get_by_test_id("login-email-input").fill("owner@example.test")
+    page.get_by_test_id("login-password-input").fill(PASSWORD)
+    page.get_by_test_id("login-submit-button").click()
+    page.wait_for_url("**/agent")
+    expect(page.get_by_test_id("nav-staff-label")).to_have_text("Olivia")
+    context.close()
+    url = app_server.db_url  # type: ignore[attr-defined]
+    add_agent(url, "ana@example.test", "Ana")
+    add_agent(url, "ben@example.test", "Ben")
+    return {
+        "owner": Staff("owner@example.test", "Olivia"),
+        "ana": Staff("ana@example.test", "Ana"),
+        "ben": Staff("ben@example.test", "Ben"),
+    }
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[object]:
+    """Factory of pages, each in its own browser context (own storage, like another person)."""
+    contexts: list[BrowserContext] = []
+
+    def make(width: int = 1280, height: int = 800) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda d: pytest.fail(f"unexpected dialog: {d.message}"))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Page, server: AppServer, who: Staff) -> None:
+    page.goto(f"{server.url}/login")
+    page.get_by_test_id("login-email-input").fill(who.email)
+    page.get_by_test_id("login-password-input").fill(PASSWORD)
+    page.get_by_test_id("login-submit-button").click()
+    page.wait_for_url("**/agent")
+    expect(page.get_by_test_id("nav-staff-label")).to_have_text(who.name)
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
