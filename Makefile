@@ -48,8 +48,11 @@ typecheck: setup
 
 # Everything: lint, types, unit, integration (SQLite, PostgreSQL, Redis, two workers), browser.
 # PostgreSQL/Redis tests use TEST_DATABASE_URL / TEST_REDIS_URL (defaults: the local servers).
+# Browser tests run in their own pytest process: Playwright's sync API keeps an event loop
+# running that clashes with pytest-asyncio's.
 test: setup chromium lint typecheck
-	$(PY) -m pytest -rs -p no:cacheprovider tests
+	$(PY) -m pytest -rs -p no:cacheprovider tests/unit tests/integration
+	$(PY) -m pytest -rs -p no:cacheprovider tests/e2e
 
 bench: migrate
 	$(PY) -m bench.delivery

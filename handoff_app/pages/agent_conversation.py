@@ -76,7 +76,7 @@ def _actions() -> rx.Component:
                 ),
                 rx.button(
                     "Dismiss",
-                    variant="ghost",
+                    variant="outline",
                     color_scheme="gray",
                     on_click=S.dismiss,
                     custom_attrs={"data-testid": "conversation-dismiss-button"},

@@ -45,11 +45,11 @@ def queue_row(row: QueueRow) -> rx.Component:
                     row.preview,
                     size="2",
                     color="var(--gray-11)",
-                    trim="end",
                     style={
                         "white_space": "nowrap",
                         "overflow": "hidden",
                         "text_overflow": "ellipsis",
+                        "line_height": "1.5",
                         "max_width": "60vw",
                     },
                 ),

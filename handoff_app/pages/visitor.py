@@ -167,7 +167,7 @@ def _welcome() -> rx.Component:
     return rx.cond(
         ConversationRoom.messages.length() == 0,  # type: ignore[attr-defined]
         rx.box(
-            rx.text("Hi! 👋 I'm the AI assistant.", size="3", weight="medium"),
+            rx.text("Hi! I'm the AI assistant.", size="3", weight="medium"),
             rx.text(
                 "Ask me about orders, shipping, returns, billing or your account. "
                 "You can talk to a person at any time.",

@@ -80,6 +80,7 @@ def test_first_run_owner_was_created_from_login_and_login_now_asks_to_sign_in(
     page = new_page()
     page.goto(f"{app_server.url}/login")
     expect(page.get_by_role("heading", name="Staff sign in")).to_be_visible()
+    screenshot(page, "login-desktop")
     page.get_by_test_id("login-email-input").fill(staff["owner"].email)
     page.get_by_test_id("login-password-input").fill("wrong password!")
     page.get_by_test_id("login-submit-button").click()
@@ -152,6 +153,10 @@ def test_the_whole_loop_live_with_two_agents_and_reloads(
     expect(ben.get_by_test_id("conversation-message").filter(has_text="Order 1234")).to_be_visible()
     screenshot(ana, "agent-conversation-desktop")
     screenshot(visitor, "visitor-active-desktop")
+    for page, name in ((ana, "agent-conversation"), (visitor, "visitor-active")):
+        page.set_viewport_size({"width": 390, "height": 844})
+        screenshot(page, f"{name}-phone")
+        page.set_viewport_size({"width": 1280, "height": 800})
 
     # reload both pages mid-conversation: everything is still there, once
     visitor_ids = message_ids(visitor, "visitor-message")
