@@ -19,10 +19,7 @@ from handoff_app.states.visitor import VisitorState
 realtime.install()
 register_local_provider()
 
-app = rx.App(
-    theme=rx.theme(accent_color="indigo", radius="large"),
-    stylesheets=["/app.css"],
-)
+app = rx.App(stylesheets=["/app.css"])
 app.add_page(visitor_page, route=routes.VISITOR, title="Support chat", on_load=VisitorState.load)
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · Handoff", on_load=LoginState.load)
 app.add_page(

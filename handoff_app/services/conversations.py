@@ -12,6 +12,7 @@ from handoff_app.domain.keywords import find_handoff_keyword
 from handoff_app.domain.lifecycle import (
     CLOSED_STATUSES,
     ConversationStatus,
+    TransitionNotAllowed,
     TriggerType,
 )
 from handoff_app.domain.messages import Sender, clean_message_body
@@ -90,16 +91,20 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
     settings = await get_workspace_settings(session=session)
     keyword = find_handoff_keyword(text, settings.handoff_keywords)
     if keyword is not None and conversation.status == ConversationStatus.BOT:
-        staged = await handoff.stage_handoff(
-            session=session,
-            conversation=conversation,
-            trigger=TriggerType.KEYWORD,
-            reason=f'The visitor wrote "{keyword}".',
-            triggering_message=message,
-            settings=settings,
-        )
-        escalation_id = staged.escalation_id
-        published.extend(staged.events)
+        try:
+            staged = await handoff.stage_handoff(
+                session=session,
+                conversation=conversation,
+                trigger=TriggerType.KEYWORD,
+                reason=f'The visitor wrote "{keyword}".',
+                triggering_message=message,
+                settings=settings,
+            )
+        except TransitionNotAllowed:
+            pass  # handed off meanwhile (another tab): keep the message, skip the second handoff
+        else:
+            escalation_id = staged.escalation_id
+            published.extend(staged.events)
     await session.refresh(conversation)  # read inside the transaction: none is left open after
     await session.commit()
     await events.publish(*published)

@@ -222,16 +222,23 @@ async def claim_conversation(
 
 
 async def require_assignee(
-    *, session: AsyncSession, conversation_id: int, staff: StaffPublic
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    staff: StaffPublic,
+    owners_too: bool = True,
 ) -> Conversation:
-    """The conversation, if `staff` may act in it now (its assignee, or an owner)."""
+    """The conversation, if `staff` may act in it now: its assignee (or, for closing and
+    handing back, an owner supervising). Anyone may act on a pending one."""
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound("This conversation does not exist.")
+    supervising = owners_too and staff.role == "owner"
     if (
         conversation.status == ConversationStatus.ACTIVE
         and conversation.assigned_staff_id != staff.id
-    ) and staff.role != "owner":
+        and not supervising
+    ):
         holder = await staff_label(session=session, staff_id=conversation.assigned_staff_id)
         raise PermissionDenied(f"{holder} is handling this conversation.")
     return conversation
@@ -300,9 +307,12 @@ async def hand_back_to_bot(
 async def post_agent_reply(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic, body: object
 ) -> Message:
-    """Persist an agent's reply (the assignee only, while active), then publish it."""
+    """Persist an agent's reply (the assignee only, while active), then publish it.
+
+    Only the assignee replies, owners included: a visitor never hears from two people at once.
+    """
     conversation = await require_assignee(
-        session=session, conversation_id=conversation_id, staff=staff
+        session=session, conversation_id=conversation_id, staff=staff, owners_too=False
     )
     if conversation.status != ConversationStatus.ACTIVE:
         raise PermissionDenied("Accept & Join this conversation before replying.")

@@ -148,6 +148,41 @@ async def test_only_the_assignee_replies_and_not_before_claiming(session: AsyncS
         await handoff.post_agent_reply(session=session, conversation_id=cid, staff=first, body=" ")
 
 
+async def test_an_owner_cannot_reply_in_an_agents_conversation_but_can_resolve_it(
+    session: AsyncSession, published: list[events.ConversationEvent]
+) -> None:
+    agent = await make_staff(session, name="Agent")
+    owner = await make_staff(session, role="owner", name="Boss")
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await handoff.request_handoff(session=session, conversation=started.conversation)
+    await handoff.claim_conversation(session=session, conversation_id=cid, staff=agent)
+    count = len(published)
+    with pytest.raises(PermissionDenied, match="Agent"):
+        await handoff.post_agent_reply(session=session, conversation_id=cid, staff=owner, body="x")
+    assert len(published) == count, "a refused action publishes nothing"
+    await handoff.resolve_conversation(session=session, conversation_id=cid, staff=owner)
+    assert isinstance(published[-1], events.ConversationResolved)
+
+
+async def test_refused_claim_writes_and_publishes_nothing(
+    session: AsyncSession, published: list[events.ConversationEvent]
+) -> None:
+    first = await make_staff(session, name="First")
+    second = await make_staff(session, name="Second")
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await handoff.request_handoff(session=session, conversation=started.conversation)
+    await handoff.claim_conversation(session=session, conversation_id=cid, staff=first)
+    await session.commit()
+    before = (len(published), await _senders(session, cid))
+    await session.commit()
+    with pytest.raises(AlreadyClaimed):
+        await handoff.claim_conversation(session=session, conversation_id=cid, staff=second)
+    await session.rollback()
+    assert (len(published), await _senders(session, cid)) == before
+
+
 async def test_claiming_a_bot_conversation_is_not_a_valid_transition(session: AsyncSession) -> None:
     agent = await make_staff(session)
     started = await conversations.start_conversation(session=session)
