@@ -12,6 +12,7 @@ from handoff_app.migrations import make_revision, upgrade_to_head
 from handoff_app.services.errors import ServiceError
 from handoff_app.services.knowledge import seed_demo_knowledge
 from handoff_app.services.staff import create_staff
+from handoff_app.services.workspace import ensure_workspace_settings
 
 
 async def _create_staff(email: str, password: str, name: str, role: str) -> int:
@@ -26,6 +27,13 @@ async def _create_staff(email: str, password: str, name: str, role: str) -> int:
     finally:
         await get_async_engine().dispose()
     print(f"{role.capitalize()} {created.email} created. Sign in at /login.")
+    return 0
+
+
+async def _ensure_settings() -> int:
+    async with open_session() as session:
+        await ensure_workspace_settings(session=session)
+    await get_async_engine().dispose()
     return 0
 
 
@@ -59,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_create_staff(args.email, args.password, args.name, role))
     if args.command == "migrate":
         upgrade_to_head()
-        return 0
+        return asyncio.run(_ensure_settings())
     if args.command == "seed-demo":
         return asyncio.run(_seed_demo())
     if args.command == "makemigrations":

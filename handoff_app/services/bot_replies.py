@@ -39,7 +39,9 @@ async def reply_as_bot(
 ) -> Message | None:
     """Answer the visitor's latest message, unless a human owns the conversation by then.
 
-    The bot is silent while pending or active: no model call is made at all.
+    The bot is silent while pending or active: no model call is made at all. The answer is
+    posted only if the message it answers is still the newest one: two quick visitor messages
+    (or a replayed trigger) get one answer, to the latest, never a stack of duplicates.
     """
     async with session_factory() as session:
         conversation = await session.get(Conversation, conversation_id)
@@ -53,11 +55,13 @@ async def reply_as_bot(
         model = settings.ai_model
     if not thread or thread[-1].sender != Sender.VISITOR.value:
         return None  # nothing new to answer (e.g. a duplicate trigger)
+    answering = thread[-1].id
     answer = await generate_reply(
         model=model, history=[to_turn(m) for m in thread], articles=articles
     )
     async with session_factory() as session:
-        # Re-check under the write lock: a handoff during the model call silences this answer.
+        # Re-check under the row lock: a handoff during the model call silences this answer,
+        # and so does a newer message (its own task answers it).
         status = (
             await session.exec(
                 select(Conversation.status)
@@ -65,7 +69,8 @@ async def reply_as_bot(
                 .with_for_update()
             )
         ).first()
-        if status != ConversationStatus.BOT:
+        newest = await list_messages(session=session, conversation_id=conversation_id, limit=1)
+        if status != ConversationStatus.BOT or not newest or newest[-1].id != answering:
             return None
         message, posted = await add_message(
             session=session,

@@ -60,13 +60,19 @@ async def get_conversation(*, session: AsyncSession, conversation_id: int) -> Co
     return conversation
 
 
-async def get_conversation_by_key(*, session: AsyncSession, key: object) -> Conversation:
-    """The conversation a visitor's key opens; NotFound for a missing or unknown key."""
+async def get_conversation_by_key(
+    *, session: AsyncSession, key: object, for_update: bool = False
+) -> Conversation:
+    """The conversation a visitor's key opens; NotFound for a missing or unknown key.
+
+    `for_update` locks the row until commit (a concurrent close waits, or is seen).
+    """
     if not isinstance(key, str) or not key or len(key) > 200:
         raise NotFound("No conversation for this key.")
-    result = await session.exec(
-        select(Conversation).where(Conversation.visitor_key_hash == hash_token(key))
-    )
+    query = select(Conversation).where(Conversation.visitor_key_hash == hash_token(key))
+    if for_update:
+        query = query.with_for_update()
+    result = await session.exec(query)
     conversation = result.first()
     if conversation is None:
         raise NotFound("No conversation for this key.")
@@ -79,7 +85,7 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
     The message is committed before any event is published, so nothing a visitor types is lost.
     """
     text = clean_message_body(body)
-    conversation = await get_conversation_by_key(session=session, key=key)
+    conversation = await get_conversation_by_key(session=session, key=key, for_update=True)
     if conversation.status in CLOSED_STATUSES:
         raise ConversationClosed("This conversation is closed. Start a new one to keep chatting.")
     assert conversation.id is not None

@@ -48,40 +48,19 @@ async def _move(
     session: AsyncSession,
     conversation_id: int,
     action: LifecycleAction,
+    actor: StaffPublic | None = None,
+    retry: bool = True,
     **values: object,
 ) -> tuple[ConversationStatus, ConversationStatus]:
     """Apply `action` with one conditional UPDATE; return (from, to) or raise.
 
-    Raises NotFound, TransitionNotAllowed, or (for a claim that lost the race) AlreadyClaimed.
+    `actor` is the staff member acting (None for the visitor or the bot): on an active
+    conversation only its assignee, or an owner supervising, may act. The UPDATE repeats the
+    status and assignee it checked in its WHERE clause, so nothing can slip in between the
+    check and the write on any number of workers; if something did, the check runs again on
+    the fresh row and gives the right refusal (AlreadyClaimed, PermissionDenied,
+    TransitionNotAllowed, NotFound).
     """
-    seen = (
-        await session.exec(select(Conversation.status).where(Conversation.id == conversation_id))
-    ).first()
-    if seen is None:
-        raise NotFound("This conversation does not exist.")
-    current = ConversationStatus(seen)
-    try:
-        target = next_status(current, action)
-    except TransitionNotAllowed:
-        await _explain_lost_race(session=session, conversation_id=conversation_id, action=action)
-        raise
-    now = utcnow()
-    extra: dict[str, object] = {"status": target.value, "updated_at": now, **values}
-    if target in (ConversationStatus.RESOLVED, ConversationStatus.DISMISSED):
-        extra["closed_at"] = now
-    result = await session.execute(
-        sa.update(Conversation)
-        .where(col(Conversation.id) == conversation_id, col(Conversation.status) == current.value)
-        .values(**extra)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        await _explain_lost_race(session=session, conversation_id=conversation_id, action=action)
-    return current, target
-
-
-async def _explain_lost_race(
-    *, session: AsyncSession, conversation_id: int, action: LifecycleAction
-) -> None:
     row = (
         await session.exec(
             select(Conversation.status, Conversation.assigned_staff_id).where(
@@ -91,10 +70,57 @@ async def _explain_lost_race(
     ).first()
     if row is None:
         raise NotFound("This conversation does not exist.")
-    status, holder_id = row
-    if action is LifecycleAction.CLAIM and status == ConversationStatus.ACTIVE:
-        raise AlreadyClaimed(await staff_label(session=session, staff_id=holder_id))
-    raise TransitionNotAllowed(ConversationStatus(status), action)
+    current, assignee = ConversationStatus(row[0]), row[1]
+    try:
+        target = next_status(current, action)
+    except TransitionNotAllowed:
+        if action is LifecycleAction.CLAIM and current is ConversationStatus.ACTIVE:
+            raise AlreadyClaimed(await staff_label(session=session, staff_id=assignee)) from None
+        raise
+    if actor is not None:
+        await _check_actor(session=session, status=current, assignee=assignee, actor=actor)
+    now = utcnow()
+    extra: dict[str, object] = {"status": target.value, "updated_at": now, **values}
+    if target in (ConversationStatus.RESOLVED, ConversationStatus.DISMISSED):
+        extra["closed_at"] = now
+    result = await session.execute(
+        sa.update(Conversation)
+        .where(
+            col(Conversation.id) == conversation_id,
+            col(Conversation.status) == current.value,
+            col(Conversation.assigned_staff_id).is_not_distinct_from(assignee),
+        )
+        .values(**extra)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return current, target
+    if not retry:
+        raise TransitionNotAllowed(current, action)
+    return await _move(
+        session=session,
+        conversation_id=conversation_id,
+        action=action,
+        actor=actor,
+        retry=False,
+        **values,
+    )
+
+
+async def _check_actor(
+    *,
+    session: AsyncSession,
+    status: ConversationStatus,
+    assignee: int | None,
+    actor: StaffPublic,
+    owners_too: bool = True,
+) -> None:
+    """Refuse a staff member acting on someone else's active conversation."""
+    if status is not ConversationStatus.ACTIVE or assignee == actor.id:
+        return
+    if owners_too and actor.role == "owner":
+        return
+    holder = await staff_label(session=session, staff_id=assignee)
+    raise PermissionDenied(f"{holder} is handling this conversation.")
 
 
 async def staff_label(*, session: AsyncSession, staff_id: int | None) -> str:
@@ -202,6 +228,7 @@ async def claim_conversation(
         session=session,
         conversation_id=conversation_id,
         action=LifecycleAction.CLAIM,
+        actor=staff,
         assigned_staff_id=staff.id,
     )
     escalation = await _open_escalation(session=session, conversation_id=conversation_id)
@@ -221,29 +248,6 @@ async def claim_conversation(
     )
 
 
-async def require_assignee(
-    *,
-    session: AsyncSession,
-    conversation_id: int,
-    staff: StaffPublic,
-    owners_too: bool = True,
-) -> Conversation:
-    """The conversation, if `staff` may act in it now: its assignee (or, for closing and
-    handing back, an owner supervising). Anyone may act on a pending one."""
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFound("This conversation does not exist.")
-    supervising = owners_too and staff.role == "owner"
-    if (
-        conversation.status == ConversationStatus.ACTIVE
-        and conversation.assigned_staff_id != staff.id
-        and not supervising
-    ):
-        holder = await staff_label(session=session, staff_id=conversation.assigned_staff_id)
-        raise PermissionDenied(f"{holder} is handling this conversation.")
-    return conversation
-
-
 async def _close_escalation(*, session: AsyncSession, conversation_id: int, outcome: str) -> None:
     escalation = await _open_escalation(session=session, conversation_id=conversation_id)
     if escalation is not None:
@@ -256,8 +260,12 @@ async def resolve_conversation(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
 ) -> None:
     """Close the conversation and tell the visitor (the resolution message)."""
-    await require_assignee(session=session, conversation_id=conversation_id, staff=staff)
-    await _move(session=session, conversation_id=conversation_id, action=LifecycleAction.RESOLVE)
+    await _move(
+        session=session,
+        conversation_id=conversation_id,
+        action=LifecycleAction.RESOLVE,
+        actor=staff,
+    )
     await _close_escalation(session=session, conversation_id=conversation_id, outcome="resolved")
     settings = await get_workspace_settings(session=session)
     posted = await _system_message(
@@ -273,8 +281,12 @@ async def dismiss_conversation(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
 ) -> None:
     """Close without messaging the visitor (spam, duplicates)."""
-    await require_assignee(session=session, conversation_id=conversation_id, staff=staff)
-    await _move(session=session, conversation_id=conversation_id, action=LifecycleAction.DISMISS)
+    await _move(
+        session=session,
+        conversation_id=conversation_id,
+        action=LifecycleAction.DISMISS,
+        actor=staff,
+    )
     await _close_escalation(session=session, conversation_id=conversation_id, outcome="dismissed")
     await session.commit()
     await events.publish(
@@ -286,11 +298,11 @@ async def hand_back_to_bot(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
 ) -> None:
     """Give the conversation back to the bot; the transcript records the hand-back."""
-    await require_assignee(session=session, conversation_id=conversation_id, staff=staff)
     await _move(
         session=session,
         conversation_id=conversation_id,
         action=LifecycleAction.HAND_BACK,
+        actor=staff,
         assigned_staff_id=None,
     )
     await _close_escalation(session=session, conversation_id=conversation_id, outcome="handed_back")
@@ -311,8 +323,21 @@ async def post_agent_reply(
 
     Only the assignee replies, owners included: a visitor never hears from two people at once.
     """
-    conversation = await require_assignee(
-        session=session, conversation_id=conversation_id, staff=staff, owners_too=False
+    # Row lock: a hand-back or resolve committing meanwhile waits for this reply (or this
+    # read waits for it and then sees the new status), so no reply lands after the close.
+    conversation = (
+        await session.exec(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        )
+    ).first()
+    if conversation is None:
+        raise NotFound("This conversation does not exist.")
+    await _check_actor(
+        session=session,
+        status=ConversationStatus(conversation.status),
+        assignee=conversation.assigned_staff_id,
+        actor=staff,
+        owners_too=False,
     )
     if conversation.status != ConversationStatus.ACTIVE:
         raise PermissionDenied("Accept & Join this conversation before replying.")
@@ -333,5 +358,13 @@ async def post_agent_reply(
     return message
 
 
-async def get_open_escalation(*, session: AsyncSession, conversation_id: int) -> Escalation | None:
-    return await _open_escalation(session=session, conversation_id=conversation_id)
+async def get_latest_escalation(
+    *, session: AsyncSession, conversation_id: int
+) -> Escalation | None:
+    """The conversation's most recent escalation, open or closed (for the context panel)."""
+    result = await session.exec(
+        select(Escalation)
+        .where(Escalation.conversation_id == conversation_id)
+        .order_by(col(Escalation.id).desc())
+    )
+    return result.first()

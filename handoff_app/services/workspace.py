@@ -11,17 +11,20 @@ SETTINGS_ID = 1
 
 
 async def get_workspace_settings(*, session: AsyncSession) -> WorkspaceSettings:
-    """Return the settings row, creating it with defaults on first use."""
+    """The settings row; the defaults (not saved) while it does not exist yet.
+
+    Never writes: it runs inside other use cases' transactions.
+    """
     settings = await session.get(WorkspaceSettings, SETTINGS_ID)
-    if settings is not None:
-        return settings
-    settings = WorkspaceSettings(id=SETTINGS_ID)
-    session.add(settings)
+    return settings if settings is not None else WorkspaceSettings(id=SETTINGS_ID)
+
+
+async def ensure_workspace_settings(*, session: AsyncSession) -> None:
+    """Create the settings row with its defaults if it is missing (`migrate` calls this)."""
+    if await session.get(WorkspaceSettings, SETTINGS_ID) is not None:
+        return
+    session.add(WorkspaceSettings(id=SETTINGS_ID))
     try:
         await session.commit()
-    except IntegrityError:  # another worker created it first
+    except IntegrityError:  # another process created it first
         await session.rollback()
-        found = await session.get(WorkspaceSettings, SETTINGS_ID)
-        assert found is not None
-        return found
-    return settings
