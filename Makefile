@@ -11,6 +11,11 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: setup migrate run test lint typecheck unit integration browser chromium bench clean
 
 $(VENV)/.installed: requirements.txt
+	@if ! $(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1; then \
+		echo "Installing python3-venv (Debian/Ubuntu ship Python without venv)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; \
+	fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt

@@ -82,7 +82,7 @@ async def test_a_resolve_racing_a_claim_never_closes_the_winners_conversation(
         await session.commit()
         gate = asyncio.Event()
 
-        async def act(use_case, staff):  # type: ignore[no-untyped-def]
+        async def act(use_case, staff, gate=gate, cid=cid):  # type: ignore[no-untyped-def]
             await gate.wait()
             async with open_session() as own:
                 try:

@@ -1,4 +1,5 @@
-"""The handoff use cases on a real database (SQLite file; PostgreSQL in the postgres module)."""
+"""The handoff use cases on a real SQLite database (races on PostgreSQL too: see
+test_claim_concurrency.py)."""
 
 from __future__ import annotations
 

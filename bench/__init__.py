@@ -1,0 +1,1 @@
+"""Benchmarks that drive the real app over websockets (`python -m bench.delivery`)."""
