@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import os
 import random
@@ -110,11 +111,15 @@ async def create_agents(db_url: str, count: int) -> list[str]:
     return emails
 
 
+_seen_ids = itertools.count(1)
+
+
 async def cycle(pair: Pair, tag: str, think: float, results: Results | None) -> None:
     """Floor probe, agent -> visitor, visitor -> agent; each waits for its own acknowledgement."""
     visitor, agent = pair.visitor, pair.agent
-    probe = visitor.expect(lambda d: d.get(rs.LOGIN, {}).get("email") == tag)
-    sent = await visitor.send(rs.LOGIN, "set_email", {"value": tag})
+    seen = next(_seen_ids)
+    probe = visitor.expect(lambda d: d.get(rs.VISITOR, {}).get("seen_id") == seen)
+    sent = await visitor.send(rs.VISITOR, "note_seen", {"message_id": seen})
     floor = await bounded(probe) - sent
 
     body = f"agent says {tag}"

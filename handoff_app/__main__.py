@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import sys
 
-from handoff_app.db import get_async_engine, open_session
+from handoff_app.db import dispose_engines, open_session
 from handoff_app.migrations import make_revision, upgrade_to_head
 from handoff_app.services.errors import ServiceError
 from handoff_app.services.knowledge import seed_demo_knowledge
@@ -25,7 +25,7 @@ async def _create_staff(email: str, password: str, name: str, role: str) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
-        await get_async_engine().dispose()
+        await dispose_engines()
     print(f"{role.capitalize()} {created.email} created. Sign in at /login.")
     return 0
 
@@ -33,14 +33,14 @@ async def _create_staff(email: str, password: str, name: str, role: str) -> int:
 async def _ensure_settings() -> int:
     async with open_session() as session:
         await ensure_workspace_settings(session=session)
-    await get_async_engine().dispose()
+    await dispose_engines()
     return 0
 
 
 async def _seed_demo() -> int:
     async with open_session() as session:
         added = await seed_demo_knowledge(session=session)
-    await get_async_engine().dispose()
+    await dispose_engines()
     print(
         f"Demo knowledge base: {added} articles added."
         if added

@@ -15,13 +15,11 @@ from handoff_app.config import async_database_url, database_url
 
 _async_engine: AsyncEngine | None = None
 _session_factory: async_sessionmaker[AsyncSession] | None = None
+_read_session_factory: async_sessionmaker[AsyncSession] | None = None
+_read_engine: AsyncEngine | None = None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE (below) instead of the driver's
-    # deferred BEGIN: a deferred read that later writes fails at once with "database is locked"
-    # when another writer committed in between; IMMEDIATE waits its turn (busy_timeout).
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers go on while one writer commits; busy_timeout makes writers queue, not fail.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -34,15 +32,24 @@ def _sqlite_begin_immediate(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _sqlite_writer_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of the driver's deferred
+    # BEGIN: a deferred read that later writes fails at once with "database is locked" when
+    # another writer committed in between; IMMEDIATE waits its turn (busy_timeout).
+    dbapi_connection.isolation_level = None
+
+
+def _configure_sqlite(engine: sa.Engine, *, writer: bool = True) -> None:
     sa.event.listen(engine, "connect", _sqlite_pragmas)
-    sa.event.listen(engine, "begin", _sqlite_begin_immediate)
+    if writer:
+        sa.event.listen(engine, "connect", _sqlite_writer_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin_immediate)
 
 
-def make_async_engine(url: str) -> AsyncEngine:
+def make_async_engine(url: str, *, writer: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 15})
-        _configure_sqlite(engine.sync_engine)
+        _configure_sqlite(engine.sync_engine, writer=writer)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -56,12 +63,32 @@ def make_sync_engine(url: str | None = None) -> sa.Engine:
 
 
 def configure_database(async_url: str | None = None) -> None:
-    """(Re)build this process's async engine, e.g. when tests point it at another database."""
-    global _async_engine, _session_factory
-    _async_engine = make_async_engine(async_url or async_database_url())
+    """(Re)build this process's async engines, e.g. when tests point them at another database.
+
+    On SQLite, sessions that may write use an engine whose transactions start with BEGIN
+    IMMEDIATE (one writer at a time, queued by busy_timeout); read-only sessions use a second
+    engine with SQLite's default deferred transactions, which WAL lets run beside the writer.
+    PostgreSQL needs no such split: both names share one engine.
+    """
+    global _async_engine, _session_factory, _read_session_factory, _read_engine
+    url = async_url or async_database_url()
+    _async_engine = make_async_engine(url)
+    _read_engine = read_engine = (
+        make_async_engine(url, writer=False) if url.startswith("sqlite") else None
+    )
     _session_factory = async_sessionmaker(
         _async_engine, class_=AsyncSession, expire_on_commit=False
     )
+    _read_session_factory = async_sessionmaker(
+        read_engine or _async_engine, class_=AsyncSession, expire_on_commit=False
+    )
+
+
+async def dispose_engines() -> None:
+    """Close every pooled connection of this process (CLI commands and tests call this)."""
+    for engine in (_async_engine, _read_engine):
+        if engine is not None:
+            await engine.dispose()
 
 
 def get_async_engine() -> AsyncEngine:
@@ -72,12 +99,20 @@ def get_async_engine() -> AsyncEngine:
 
 
 def open_session() -> AsyncSession:
-    """A new AsyncSession; use as `async with open_session() as session:`.
+    """A session for use cases that write: `async with open_session() as session:`.
 
-    Keep sessions short and never leave a transaction open while awaiting other work: on
-    SQLite every transaction (reads too) holds the single write lock until it ends.
+    Keep it short and never leave a transaction open while awaiting other work: on SQLite its
+    transaction holds the single write lock until it ends.
     """
     if _session_factory is None:
         configure_database()
     assert _session_factory is not None
     return _session_factory()
+
+
+def open_read_session() -> AsyncSession:
+    """A session for reads only (queries, room refreshes): never blocks or waits for writers."""
+    if _read_session_factory is None:
+        configure_database()
+    assert _read_session_factory is not None
+    return _read_session_factory()

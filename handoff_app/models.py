@@ -178,3 +178,16 @@ class ConversationPublic(BaseModel):
     assigned_staff_id: int | None
     assigned_label: str
     created_at: str
+
+
+class QueueRow(BaseModel):
+    """One conversation in the staff queue."""
+
+    conversation_id: int
+    status: str
+    visitor_label: str
+    trigger: str
+    reason: str
+    requested_at: str
+    claimed_by: str
+    preview: str

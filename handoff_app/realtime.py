@@ -3,35 +3,49 @@
 The database is the source of truth: each push re-reads fresh rows and replaces the room's
 vars, so events that arrive out of order never leave a stale screen, and a room that expired
 is rebuilt the same way. Pushes run in their own asyncio task, never inside the lock of the
-handler whose service call published the event.
+handler whose service call published the event, and bursts are coalesced: per room and
+worker, at most one push runs and one more is queued.
 
 Rooms (shared tokens may not contain "_"):
 - `conv-<id>`: the visitor's tab and every staff tab viewing that conversation;
-- `staff-queue`: every signed-in staff tab.
+- `ctx-<id>`: staff tabs viewing that conversation (the context panel; never the visitor);
+- `staff-queue`: staff tabs on the queue page (the rows);
+- `staff-badge`: every signed-in staff tab (the unclaimed count in the navigation).
+
+Every event on a tab takes the locks of all the rooms that tab is linked to, so a tab links
+only what its page shows: the big queue room is not linked from conversation pages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import reflex as rx
 from reflex.utils.prerequisites import get_app
 
 from handoff_app import events
-from handoff_app.db import open_session
-from handoff_app.models import Conversation, MessagePublic
-from handoff_app.services.handoff import staff_label
-from handoff_app.services.queue import QueueRow, count_unclaimed, list_queue
+from handoff_app.db import open_read_session
+from handoff_app.domain.lifecycle import ConversationStatus
+from handoff_app.models import Conversation, MessagePublic, QueueRow
+from handoff_app.services.handoff import get_latest_escalation, staff_label
+from handoff_app.services.queue import count_unclaimed, list_queue
 from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, to_public
 
 log = logging.getLogger(__name__)
 STAFF_QUEUE_ROOM = "staff-queue"
-QUEUED_STATUSES = frozenset({"pending", "active"})
+STAFF_BADGE_ROOM = "staff-badge"
+QUEUED_STATUSES = frozenset({ConversationStatus.PENDING.value, ConversationStatus.ACTIVE.value})
 
 
 def conversation_room(conversation_id: int) -> str:
     return f"conv-{conversation_id}"
+
+
+def context_room(conversation_id: int) -> str:
+    return f"ctx-{conversation_id}"
 
 
 class ConversationRoom(rx.SharedState):
@@ -40,24 +54,38 @@ class ConversationRoom(rx.SharedState):
     conversation_id: int = 0
     status: str = ""
     agent_label: str = ""
+    assigned_staff_id: int = 0
     messages: list[MessagePublic] = []
-    has_older: bool = False
+    # id of the newest message older than `messages` (0: the window starts at the beginning)
+    before_window_id: int = 0
 
-    @rx.var
-    def last_message_id(self) -> int:
-        return self.messages[-1].id if self.messages else 0
+
+class ConversationContextRoom(rx.SharedState):
+    """Staff-only facts about a conversation: why it was handed off."""
+
+    trigger: str = ""
+    reason: str = ""
+    triggering_text: str = ""
 
 
 class StaffQueueRoom(rx.SharedState):
-    """The live queue every signed-in staff tab shares."""
+    """The live queue rows, shared by staff tabs on the queue page."""
 
     rows: list[QueueRow] = []
+
+
+class StaffBadgeRoom(rx.SharedState):
+    """The unclaimed count every staff page shows in its navigation."""
+
     unclaimed: int = 0
+
+
+# ---- filling rooms from the database -------------------------------------------------------
 
 
 async def fill_conversation_room(room: ConversationRoom, conversation_id: int) -> None:
     """Replace the room's vars with fresh rows from the database."""
-    async with open_session() as session:
+    async with open_read_session() as session:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             return
@@ -72,66 +100,166 @@ async def fill_conversation_room(room: ConversationRoom, conversation_id: int) -
     room.conversation_id = conversation_id
     room.status = conversation.status
     room.agent_label = label
-    room.has_older = len(rows) > LIVE_MESSAGE_WINDOW
-    room.messages = [to_public(m) for m in rows[-LIVE_MESSAGE_WINDOW:]]
+    room.assigned_staff_id = conversation.assigned_staff_id or 0
+    older, window = rows[:-LIVE_MESSAGE_WINDOW], rows[-LIVE_MESSAGE_WINDOW:]
+    room.before_window_id = (older[-1].id or 0) if older else 0
+    room.messages = [to_public(m) for m in window]
+
+
+async def fill_context_room(room: ConversationContextRoom, conversation_id: int) -> None:
+    async with open_read_session() as session:
+        latest = await get_latest_escalation(session=session, conversation_id=conversation_id)
+    room.trigger = latest.trigger if latest else ""
+    room.reason = latest.reason if latest else ""
+    room.triggering_text = latest.triggering_text if latest else ""
 
 
 async def fill_staff_queue(room: StaffQueueRoom) -> None:
-    async with open_session() as session:
-        rows = await list_queue(session=session)
-        unclaimed = await count_unclaimed(session=session)
-    room.rows = rows
-    room.unclaimed = unclaimed
+    async with open_read_session() as session:
+        room.rows = await list_queue(session=session)
+
+
+async def fill_staff_badge(room: StaffBadgeRoom) -> None:
+    async with open_read_session() as session:
+        room.unclaimed = await count_unclaimed(session=session)
+
+
+# ---- joining and leaving (called by states, after their identity checks) -------------------
+
+
+async def _join(state: rx.State, cls: type[Any], token: str) -> Any:
+    room = await state.get_state(cls)
+    return await room._link_to(token)
+
+
+async def join_conversation(state: rx.State, conversation_id: int, *, staff: bool) -> None:
+    """Link the tab to the conversation's room (and, for staff, its context room)."""
+    room = await _join(state, ConversationRoom, conversation_room(conversation_id))
+    await fill_conversation_room(room, conversation_id)  # rooms expire: rebuild on every join
+    if staff:
+        context = await _join(state, ConversationContextRoom, context_room(conversation_id))
+        await fill_context_room(context, conversation_id)
+
+
+async def join_staff_badge(state: rx.State) -> None:
+    await fill_staff_badge(await _join(state, StaffBadgeRoom, STAFF_BADGE_ROOM))
+
+
+async def join_staff_queue(state: rx.State) -> None:
+    await join_staff_badge(state)
+    await fill_staff_queue(await _join(state, StaffQueueRoom, STAFF_QUEUE_ROOM))
+
+
+async def leave_rooms(state: rx.State, *classes: type[Any]) -> None:
+    """Move the tab out of the given rooms (all of them by default): a signed-out tab, or one
+    that left the page, stops receiving anything.
+
+    Reflex's `_unlink` answers with a full re-hydration of the tab (which resets its state,
+    sign-in included), so instead the tab is re-linked to an empty room of its own, which
+    nothing ever pushes to and no other tab shares (no lock contention).
+    """
+    idle = f"idle-{state.router.session.client_token}"
+    for cls in classes or _ALL_ROOMS:
+        room = await state.get_state(cls)
+        linked = (room._reflex_internal_links or {}).get(cls.get_full_name())
+        if linked and linked != idle:
+            await room._link_to(idle)
+
+
+_ALL_ROOMS: tuple[type[Any], ...] = (
+    ConversationRoom,
+    ConversationContextRoom,
+    StaffQueueRoom,
+    StaffBadgeRoom,
+)
+
+
+# ---- pushing after events ------------------------------------------------------------------
+
+
+async def _push(cls: type[Any], token: str, fill: Callable[[Any], Awaitable[None]]) -> None:
+    app = get_app().app
+    async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
+        await fill(await root.get_state(cls))
 
 
 async def push_conversation(conversation_id: int) -> None:
-    app = get_app().app
-    token = rx.BaseStateToken(ident=conversation_room(conversation_id), cls=ConversationRoom)
-    async with app.modify_state(token) as root:
-        room = await root.get_state(ConversationRoom)
-        await fill_conversation_room(room, conversation_id)
+    await _push(
+        ConversationRoom,
+        conversation_room(conversation_id),
+        lambda room: fill_conversation_room(room, conversation_id),
+    )
 
 
-async def push_staff_queue() -> None:
-    app = get_app().app
-    token = rx.BaseStateToken(ident=STAFF_QUEUE_ROOM, cls=StaffQueueRoom)
-    async with app.modify_state(token) as root:
-        await fill_staff_queue(await root.get_state(StaffQueueRoom))
+async def push_context(conversation_id: int) -> None:
+    await _push(
+        ConversationContextRoom,
+        context_room(conversation_id),
+        lambda room: fill_context_room(room, conversation_id),
+    )
 
 
-_tasks: set[asyncio.Task[None]] = set()
+async def push_queue_rows() -> None:
+    await _push(StaffQueueRoom, STAFF_QUEUE_ROOM, fill_staff_queue)
 
 
-def _spawn(coro: object, what: str) -> None:
-    async def run() -> None:
-        try:
-            await coro  # type: ignore[misc]
-        except Exception:
-            log.exception("realtime push failed: %s", what)
-
-    task = asyncio.get_running_loop().create_task(run())
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+async def push_badge() -> None:
+    await _push(StaffBadgeRoom, STAFF_BADGE_ROOM, fill_staff_badge)
 
 
-async def push_staff_queue_if_queued(conversation_id: int) -> None:
+async def push_preview_if_queued(conversation_id: int) -> None:
     """A message changes a queue row's preview only when the conversation is in the queue."""
-    async with open_session() as session:
+    async with open_read_session() as session:
         conversation = await session.get(Conversation, conversation_id)
         queued = conversation is not None and conversation.status in QUEUED_STATUSES
     if queued:
-        await push_staff_queue()
+        _pushes.schedule("queue-rows", push_queue_rows)
+
+
+class _Coalescer:
+    """Per key, at most one push runs and one more waits; a burst of events costs two pushes."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._again: dict[str, Callable[[], Awaitable[None]]] = {}
+
+    def schedule(self, key: str, push: Callable[[], Awaitable[None]]) -> None:
+        if key in self._running:
+            self._again[key] = push
+            return
+        self._running[key] = asyncio.get_running_loop().create_task(self._run(key, push))
+
+    async def _run(self, key: str, push: Callable[[], Awaitable[None]]) -> None:
+        try:
+            while True:
+                try:
+                    await push()
+                except Exception:
+                    log.exception("realtime push failed: %s", key)
+                next_push = self._again.pop(key, None)
+                if next_push is None:
+                    return
+                push = next_push
+        finally:
+            self._running.pop(key, None)
+
+
+_pushes = _Coalescer()
 
 
 async def on_event(event: events.ConversationEvent) -> None:
     """Decide who must see `event` and push to them (in tasks of their own)."""
     if isinstance(event, events.ConversationStarted):
         return
-    _spawn(push_conversation(event.conversation_id), f"conversation {event.conversation_id}")
+    cid = event.conversation_id
+    _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid))
     if isinstance(event, events.MessagePosted):
-        _spawn(push_staff_queue_if_queued(event.conversation_id), "staff queue")
-    else:
-        _spawn(push_staff_queue(), "staff queue")
+        _pushes.schedule(f"preview-{cid}", lambda: push_preview_if_queued(cid))
+        return
+    # a status change: the context panel, the queue rows and the unclaimed count
+    _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
+    _pushes.schedule("queue-rows", push_queue_rows)
+    _pushes.schedule("badge", push_badge)
 
 
 def install() -> None:

@@ -86,7 +86,7 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
     db.configure_database(async_database_url(database_url))
     async with db.open_session() as s:
         yield s
-    await db.get_async_engine().dispose()
+    await db.dispose_engines()
 
 
 @pytest.fixture

@@ -73,31 +73,46 @@ def message_bubble(message: MessagePublic, *, testid: str, mine: str) -> rx.Comp
     return rx.cond(sender == "system", system, bubble)
 
 
+def _history_button(label: str, on_click: Any, testid: str) -> rx.Component:
+    return rx.button(
+        label,
+        variant="ghost",
+        size="1",
+        on_click=on_click,
+        align_self="center",
+        custom_attrs={"data-testid": testid},
+    )
+
+
 def message_thread(
     *,
-    messages: Any,
-    earlier: Any,
-    has_older: Any,
-    on_load_earlier: Any,
+    history: Any,
     testid: str,
     mine: str,
     footer: rx.Component | None = None,
 ) -> rx.Component:
+    """The room's live messages, preceded by what the tab loaded on demand (`history` is a
+    state using HistoryMixin)."""
+    from handoff_app.realtime import ConversationRoom
+
+    loaded_any = history.earlier.length() > 0
     return rx.auto_scroll(
         rx.vstack(
             rx.cond(
-                has_older & (earlier.length() == 0),  # type: ignore[attr-defined]
-                rx.button(
-                    "Load earlier messages",
-                    variant="ghost",
-                    size="1",
-                    on_click=on_load_earlier,
-                    align_self="center",
-                    custom_attrs={"data-testid": f"{testid}-load-earlier"},
+                (~loaded_any & (ConversationRoom.before_window_id > 0))
+                | (loaded_any & history.earlier_more),
+                _history_button(
+                    "Load earlier messages", history.load_earlier, f"{testid}-load-earlier"
                 ),
             ),
-            rx.foreach(earlier, lambda m: message_bubble(m, testid=testid, mine=mine)),
-            rx.foreach(messages, lambda m: message_bubble(m, testid=testid, mine=mine)),
+            rx.foreach(history.earlier, lambda m: message_bubble(m, testid=testid, mine=mine)),
+            rx.cond(
+                loaded_any & (history.earlier_last_id < ConversationRoom.before_window_id),
+                _history_button("Show newer hidden messages", history.load_gap, f"{testid}-gap"),
+            ),
+            rx.foreach(
+                ConversationRoom.messages, lambda m: message_bubble(m, testid=testid, mine=mine)
+            ),
             footer if footer is not None else rx.fragment(),
             spacing="3",
             width="100%",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from handoff_app import routes
-from handoff_app.realtime import StaffQueueRoom
+from handoff_app.realtime import StaffBadgeRoom
 from handoff_app.states.staff_auth import StaffAuthState
 
 
@@ -26,8 +26,8 @@ def staff_nav() -> rx.Component:
             rx.hstack(
                 rx.text("Queue", size="2"),
                 rx.badge(
-                    StaffQueueRoom.unclaimed,
-                    color_scheme=rx.cond(StaffQueueRoom.unclaimed > 0, "red", "gray"),
+                    StaffBadgeRoom.unclaimed,
+                    color_scheme=rx.cond(StaffBadgeRoom.unclaimed > 0, "red", "gray"),
                     variant="solid",
                     radius="full",
                     custom_attrs={

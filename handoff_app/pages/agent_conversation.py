@@ -10,13 +10,14 @@ from handoff_app.components.staff_nav import staff_nav
 from handoff_app.domain.messages import MAX_MESSAGE_LENGTH
 from handoff_app.pages.agent_queue import trigger_badge
 from handoff_app.pages.not_found import not_found_card
-from handoff_app.realtime import ConversationRoom
+from handoff_app.realtime import ConversationContextRoom, ConversationRoom
 from handoff_app.states.agent_conversation import REPLY_BOX_ID, AgentConversationState
 from handoff_app.states.staff_auth import StaffAuthState
 
 S = AgentConversationState
+C = ConversationContextRoom
 IS_MINE = (ConversationRoom.status == "active") & (
-    ConversationRoom.agent_label == StaffAuthState.staff_label
+    ConversationRoom.assigned_staff_id == StaffAuthState.staff_id
 )
 
 
@@ -155,21 +156,21 @@ def _context_panel() -> rx.Component:
     return rx.vstack(
         rx.heading("Context", size="3"),
         rx.cond(
-            S.trigger != "",
+            C.trigger != "",
             rx.vstack(
                 rx.hstack(
                     rx.text("Trigger", size="2", color="var(--gray-11)"),
-                    trigger_badge(S.trigger),
+                    trigger_badge(C.trigger),
                     align="center",
                 ),
                 rx.text(
-                    S.reason, size="2", custom_attrs={"data-testid": "conversation-trigger-reason"}
+                    C.reason, size="2", custom_attrs={"data-testid": "conversation-trigger-reason"}
                 ),
                 rx.cond(
-                    S.triggering_text != "",
+                    C.triggering_text != "",
                     rx.box(
                         rx.text(
-                            "“", S.triggering_text, "”", size="2", style={"font_style": "italic"}
+                            "“", C.triggering_text, "”", size="2", style={"font_style": "italic"}
                         ),
                         padding="0.5rem",
                         background="var(--gray-3)",
@@ -222,10 +223,7 @@ def _conversation() -> rx.Component:
                 ),
             ),
             message_thread(
-                messages=ConversationRoom.messages,
-                earlier=S.earlier,
-                has_older=ConversationRoom.has_older,
-                on_load_earlier=S.load_earlier,
+                history=S,
                 testid="conversation-message",
                 mine="agent",
             ),

@@ -8,8 +8,8 @@ import reflex as rx
 
 from handoff_app import routes
 from handoff_app.components.staff_nav import staff_nav
-from handoff_app.realtime import StaffQueueRoom
-from handoff_app.services.queue import QueueRow
+from handoff_app.models import QueueRow
+from handoff_app.realtime import StaffBadgeRoom, StaffQueueRoom
 
 TRIGGER_COLORS = {
     "button": "blue",
@@ -101,7 +101,7 @@ def agent_queue_page() -> rx.Component:
             rx.hstack(
                 rx.heading("Live queue", size="5"),
                 rx.badge(
-                    StaffQueueRoom.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
+                    StaffBadgeRoom.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
                     color_scheme="amber",
                     variant="soft",
                     custom_attrs={"data-testid": "queue-tab-pending"},

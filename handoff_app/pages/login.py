@@ -17,6 +17,8 @@ def _field(label: str, **props: object) -> rx.Component:
 
 
 def login_page() -> rx.Component:
+    # Uncontrolled inputs: the password travels once, with the submitted form, and is never
+    # kept in server state.
     return rx.center(
         rx.card(
             rx.form(
@@ -40,8 +42,6 @@ def login_page() -> rx.Component:
                         _field(
                             "Your name",
                             name="display_name",
-                            value=LoginState.display_name,
-                            on_change=LoginState.set_display_name,
                             custom_attrs={"data-testid": "login-name-input"},
                         ),
                     ),
@@ -49,8 +49,6 @@ def login_page() -> rx.Component:
                         "Email",
                         name="email",
                         type="email",
-                        value=LoginState.email,
-                        on_change=LoginState.set_email,
                         auto_complete="username",
                         custom_attrs={"data-testid": "login-email-input"},
                     ),
@@ -58,9 +56,9 @@ def login_page() -> rx.Component:
                         "Password",
                         name="password",
                         type="password",
-                        value=LoginState.password,
-                        on_change=LoginState.set_password,
-                        auto_complete="current-password",
+                        auto_complete=rx.cond(
+                            LoginState.needs_owner, "new-password", "current-password"
+                        ),
                         custom_attrs={"data-testid": "login-password-input"},
                     ),
                     rx.cond(
@@ -84,9 +82,8 @@ def login_page() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                on_submit=rx.cond(
-                    LoginState.needs_owner, LoginState.create_owner, LoginState.sign_in
-                ),
+                on_submit=LoginState.submit,
+                reset_on_submit=False,
             ),
             width="100%",
             max_width="400px",

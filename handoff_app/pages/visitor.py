@@ -200,10 +200,7 @@ def visitor_page() -> rx.Component:
             ),
             _welcome(),
             message_thread(
-                messages=ConversationRoom.messages,
-                earlier=VisitorState.earlier,
-                has_older=ConversationRoom.has_older,
-                on_load_earlier=VisitorState.load_earlier,
+                history=VisitorState,
                 testid="visitor-message",
                 mine="visitor",
                 footer=_typing(),

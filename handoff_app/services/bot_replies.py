@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
 from handoff_app.bot.replies import Turn, generate_reply
 from handoff_app.bot.retrieval import Passage
-from handoff_app.db import open_session
+from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.lifecycle import ConversationStatus
 from handoff_app.domain.messages import Sender
 from handoff_app.models import Conversation, Message
@@ -34,16 +31,14 @@ def to_turn(message: Message) -> Turn:
     return Turn(role=_ROLES[message.sender], content=content)
 
 
-async def reply_as_bot(
-    *, conversation_id: int, session_factory: Callable[[], AsyncSession] = open_session
-) -> Message | None:
+async def reply_as_bot(*, conversation_id: int) -> Message | None:
     """Answer the visitor's latest message, unless a human owns the conversation by then.
 
     The bot is silent while pending or active: no model call is made at all. The answer is
     posted only if the message it answers is still the newest one: two quick visitor messages
     (or a replayed trigger) get one answer, to the latest, never a stack of duplicates.
     """
-    async with session_factory() as session:
+    async with open_read_session() as session:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None or conversation.status != ConversationStatus.BOT:
             return None
@@ -59,7 +54,7 @@ async def reply_as_bot(
     answer = await generate_reply(
         model=model, history=[to_turn(m) for m in thread], articles=articles
     )
-    async with session_factory() as session:
+    async with open_session() as session:
         # Re-check under the row lock: a handoff during the model call silences this answer,
         # and so does a newer message (its own task answers it).
         status = (

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app.domain.lifecycle import ConversationStatus
-from handoff_app.models import Conversation, Escalation, Message, StaffUser
+from handoff_app.models import Conversation, Escalation, Message, QueueRow, StaffUser
 
 QUEUE_LIMIT = 200
 PREVIEW_CHARS = 90
-
-
-class QueueRow(BaseModel):
-    conversation_id: int
-    status: str
-    visitor_label: str
-    trigger: str
-    reason: str
-    requested_at: str
-    claimed_by: str
-    preview: str
 
 
 async def list_queue(*, session: AsyncSession) -> list[QueueRow]:

@@ -4,67 +4,71 @@ from __future__ import annotations
 
 import reflex as rx
 
-from handoff_app.db import open_session
+from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.lifecycle import TransitionNotAllowed
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
-from handoff_app.models import MessagePublic
-from handoff_app.realtime import ConversationRoom, conversation_room, fill_conversation_room
+from handoff_app.realtime import join_conversation
 from handoff_app.services import conversations, handoff
 from handoff_app.services.bot_replies import reply_as_bot
 from handoff_app.services.errors import ServiceError
-from handoff_app.services.transcript import list_messages, to_public
+from handoff_app.states.history import HistoryMixin
 
 COMPOSER_ID = "visitor-composer"
 
 
-class VisitorState(rx.State):
+class VisitorState(HistoryMixin, rx.State):
     conversation_key: str = rx.LocalStorage("", name="handoff_conversation_key")
     error: str = ""
     bot_typing: bool = False
-    earlier: list[MessagePublic] = []
+
+    seen_id: int = 0  # the newest message id this tab has shown (read receipts build on it)
 
     @rx.event
     def clear_error(self) -> None:
         self.error = ""
 
-    async def _link_room(self, conversation_id: int) -> ConversationRoom:
-        room = await self.get_state(ConversationRoom)
-        room = await room._link_to(conversation_room(conversation_id))
-        # Shared states expire and may be stale: rebuild from the database on every (re)link.
-        await fill_conversation_room(room, conversation_id)
-        return room
+    @rx.event
+    def note_seen(self, message_id: int) -> None:
+        """The page reports the newest message it has shown. State only: no I/O, so its round
+        trip is also the framework's floor in the delivery benchmark."""
+        if isinstance(message_id, int) and not isinstance(message_id, bool) and message_id >= 0:
+            self.seen_id = max(self.seen_id, message_id)
+
+    async def _conversation_id(self, key: str | None = None) -> int | None:
+        """The conversation this tab's key opens (None when it has none)."""
+        key = self.conversation_key if key is None else key
+        if not key:
+            return None
+        async with open_read_session() as session:
+            try:
+                conversation = await conversations.get_conversation_by_key(session=session, key=key)
+            except ServiceError:
+                return None
+        return conversation.id
+
+    async def _history_conversation_id(self) -> int | None:
+        return await self._conversation_id()
 
     @rx.event
     async def load(self) -> None:
-        """On page load (and after a reconnect): re-link the room and resync from the database."""
+        """On page load (and after a reconnect): re-join the room and resync from the database."""
         self.error = ""
-        self.earlier = []
-        if not self.conversation_key:
+        self._reset_history()
+        conversation_id = await self._conversation_id()
+        if conversation_id is None:
+            self.conversation_key = ""  # none yet, or unknown (e.g. database reset): start afresh
             return
-        async with open_session() as session:
-            try:
-                conversation = await conversations.get_conversation_by_key(
-                    session=session, key=self.conversation_key
-                )
-            except ServiceError:
-                self.conversation_key = ""  # unknown key (e.g. database reset): start afresh
-                return
-        assert conversation.id is not None
-        await self._link_room(conversation.id)
+        await join_conversation(self, conversation_id, staff=False)
 
     async def _ensure_conversation(self) -> int:
-        if self.conversation_key:
-            async with open_session() as session:
-                conversation = await conversations.get_conversation_by_key(
-                    session=session, key=self.conversation_key
-                )
-            assert conversation.id is not None
-            return conversation.id
+        conversation_id = await self._conversation_id()
+        if conversation_id is not None:
+            return conversation_id
         async with open_session() as session:
             started = await conversations.start_conversation(session=session)
         self.conversation_key = started.key
         assert started.conversation.id is not None
-        await self._link_room(started.conversation.id)
+        await join_conversation(self, started.conversation.id, staff=False)
         return started.conversation.id
 
     @rx.event
@@ -73,10 +77,6 @@ class VisitorState(rx.State):
         body = form.get("body") if isinstance(form, dict) else None
         try:
             clean_message_body(body)
-        except InvalidMessage as exc:
-            self.error = str(exc)
-            return None
-        try:
             await self._ensure_conversation()
             async with open_session() as session:
                 post = await conversations.post_visitor_message(
@@ -90,13 +90,21 @@ class VisitorState(rx.State):
         if not post.bot_should_reply:
             return clear
         self.bot_typing = True
-        return [clear, VisitorState.answer_as_bot(post.message.conversation_id)]  # type: ignore[misc]
+        return [clear, VisitorState.answer_as_bot]
 
     @rx.event(background=True)
-    async def answer_as_bot(self, conversation_id: int) -> None:
-        """The model call runs outside the state lock; the reply arrives through the room."""
+    async def answer_as_bot(self) -> None:
+        """The model call runs outside the state lock; the reply arrives through the room.
+
+        It takes no argument: the conversation is the one this tab's key opens, never an id a
+        client could choose.
+        """
+        async with self:
+            key = self.conversation_key
         try:
-            await reply_as_bot(conversation_id=conversation_id)
+            conversation_id = await self._conversation_id(key)
+            if conversation_id is not None:
+                await reply_as_bot(conversation_id=conversation_id)
         finally:
             async with self:
                 self.bot_typing = False
@@ -117,25 +125,8 @@ class VisitorState(rx.State):
 
     @rx.event
     async def new_conversation(self) -> None:
-        """After a resolution: a fresh conversation, linked at once."""
+        """After a resolution: a fresh conversation, joined at once."""
         self.conversation_key = ""
-        self.earlier = []
         self.error = ""
+        self._reset_history()
         await self._ensure_conversation()
-
-    @rx.event
-    async def load_earlier(self) -> None:
-        room = await self.get_state(ConversationRoom)
-        if not self.conversation_key or not room.conversation_id:
-            return
-        first = (
-            self.earlier[0].id if self.earlier else (room.messages[0].id if room.messages else 0)
-        )
-        async with open_session() as session:
-            conversation = await conversations.get_conversation_by_key(
-                session=session, key=self.conversation_key
-            )
-            older = await list_messages(
-                session=session, conversation_id=conversation.id or 0, before_id=first
-            )
-        self.earlier = [to_public(m) for m in older] + self.earlier

@@ -25,6 +25,8 @@ AGENT_QUEUE = f"{ROOT}.handoff_app___states___agent_queue____agent_queue_state"
 AGENT_CONVERSATION = f"{ROOT}.handoff_app___states___agent_conversation____agent_conversation_state"
 CONVERSATION_ROOM = f"{SHARED}.handoff_app___realtime____conversation_room"
 STAFF_QUEUE_ROOM = f"{SHARED}.handoff_app___realtime____staff_queue_room"
+STAFF_BADGE_ROOM = f"{SHARED}.handoff_app___realtime____staff_badge_room"
+CONTEXT_ROOM = f"{SHARED}.handoff_app___realtime____conversation_context_room"
 SUFFIX = "_rx_state_"
 
 State = dict[str, dict[str, Any]]
@@ -190,9 +192,7 @@ async def sign_in(base_url: str, email: str, password: str, timeout: float = 10.
     tab = ReflexSocket(base_url)
     await tab.connect("/login", timeout=timeout)
     try:
-        await tab.send(LOGIN, "set_email", {"value": email})
-        await tab.send(LOGIN, "set_password", {"value": password})
-        await tab.send(LOGIN, "sign_in")
+        await tab.send(LOGIN, "submit", {"form": {"email": email, "password": password}})
         outcome = await tab.wait_for(
             lambda s: s.get(STAFF_AUTH, {}).get("token") or s.get(LOGIN, {}).get("error"),
             timeout,
