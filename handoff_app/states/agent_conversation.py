@@ -14,7 +14,13 @@ from handoff_app.realtime import StaffQueueRoom, join_conversation, join_staff_b
 from handoff_app.services import conversations, handoff
 from handoff_app.services.errors import ServiceError
 from handoff_app.states.history import HistoryMixin
-from handoff_app.states.staff_auth import refuse_page, require_staff
+from handoff_app.states.staff_auth import (
+    StaffAuthState,
+    refuse_page,
+    require_staff,
+    staff_for_token,
+)
+from handoff_app.states.tab_order import tab_lock
 
 REPLY_BOX_ID = "conversation-reply-box"
 Action = Callable[..., Awaitable[object]]
@@ -60,48 +66,62 @@ class AgentConversationState(HistoryMixin, rx.State):
         return None
 
     async def _act(self, action: Action, **kwargs: object) -> StaffPublic | None:
-        """Check identity on the server, run one use case, report refusals in `notice`."""
-        staff = await require_staff(self)
-        if staff is None:
-            self.notice = "Your session has ended. Sign in again."
-            return None
-        if not self.conversation_id:
-            self.notice = "Open a conversation first."
-            return None
-        try:
-            async with open_session() as session:
-                await action(
-                    session=session, conversation_id=self.conversation_id, staff=staff, **kwargs
-                )
-        except (ServiceError, TransitionNotAllowed, InvalidMessage) as exc:
-            self.notice = str(exc)
-            return None
-        self.notice = ""
-        return staff
+        """Check identity on the server, run one use case, report refusals in `notice`.
 
-    @rx.event
+        Called from background handlers: the tab's lock (and the locks of every room it is
+        linked to) is held only to read and write vars, never during database work, so staff
+        tabs sharing a room never queue behind each other's writes.
+        """
+        async with self:
+            token = (await self.get_state(StaffAuthState)).token
+            conversation_id = self.conversation_id
+            client = self.router.session.client_token
+        async with tab_lock(client):
+            staff = await staff_for_token(token)
+            notice = ""
+            if staff is None:
+                notice = "Your session has ended. Sign in again."
+            elif not conversation_id:
+                notice = "Open a conversation first."
+            else:
+                try:
+                    async with open_session() as session:
+                        await action(
+                            session=session,
+                            conversation_id=conversation_id,
+                            staff=staff,
+                            **kwargs,
+                        )
+                except (ServiceError, TransitionNotAllowed, InvalidMessage) as exc:
+                    notice = str(exc)
+            async with self:
+                self.notice = notice
+        return staff if not notice else None
+
+    @rx.event(background=True)
     async def claim(self) -> None:
         await self._act(handoff.claim_conversation)
 
-    @rx.event
+    @rx.event(background=True)
     async def resolve(self) -> None:
         await self._act(handoff.resolve_conversation)
 
-    @rx.event
+    @rx.event(background=True)
     async def hand_back(self) -> None:
         await self._act(handoff.hand_back_to_bot)
 
-    @rx.event
+    @rx.event(background=True)
     async def dismiss(self) -> None:
         await self._act(handoff.dismiss_conversation)
 
-    @rx.event
+    @rx.event(background=True)
     async def send_reply(self, form: dict):  # type: ignore[no-untyped-def]
         body = form.get("body") if isinstance(form, dict) else None
         try:
             clean_message_body(body)
         except InvalidMessage as exc:
-            self.notice = str(exc)  # the text stays in the box
+            async with self:
+                self.notice = str(exc)  # the text stays in the box
             return None
         if await self._act(handoff.post_agent_reply, body=body) is not None:
             return rx.set_value(REPLY_BOX_ID, "")

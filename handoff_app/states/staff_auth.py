@@ -40,6 +40,13 @@ class StaffAuthState(rx.State):
         return rx.redirect(routes.LOGIN, replace=True)
 
 
+async def staff_for_token(token: str) -> StaffPublic | None:
+    """The live staff member behind a browser token (for background handlers, which read the
+    token inside `async with self` and check it outside the lock)."""
+    async with open_read_session() as session:
+        return await staff_service.get_staff_by_token(session=session, token=token)
+
+
 async def require_staff(state: rx.State) -> StaffPublic | None:
     """Every staff handler starts here: None means refuse (and change nothing)."""
     auth = await state.get_state(StaffAuthState)

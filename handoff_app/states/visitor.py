@@ -12,6 +12,7 @@ from handoff_app.services import conversations, handoff
 from handoff_app.services.bot_replies import reply_as_bot
 from handoff_app.services.errors import ServiceError
 from handoff_app.states.history import HistoryMixin
+from handoff_app.states.tab_order import tab_lock
 
 COMPOSER_ID = "visitor-composer"
 
@@ -71,26 +72,49 @@ class VisitorState(HistoryMixin, rx.State):
         await join_conversation(self, started.conversation.id, staff=False)
         return started.conversation.id
 
-    @rx.event
+    @rx.event(background=True)
     async def send(self, form: dict):  # type: ignore[no-untyped-def]
-        """Post the composer's text. Refused input stays in the box with a visible reason."""
+        """Post the composer's text. Refused input stays in the box with a visible reason.
+
+        A background handler: the database write happens outside the lock of this tab and of
+        its conversation room, so the push that follows never waits for this handler.
+        """
         body = form.get("body") if isinstance(form, dict) else None
-        try:
-            clean_message_body(body)
-            await self._ensure_conversation()
-            async with open_session() as session:
-                post = await conversations.post_visitor_message(
-                    session=session, key=self.conversation_key, body=body
-                )
-        except (ServiceError, InvalidMessage) as exc:
-            self.error = str(exc)
-            return None
-        self.error = ""
+        async with self:
+            key = self.conversation_key
+            client = self.router.session.client_token
+        async with tab_lock(client):
+            try:
+                clean_message_body(body)
+                if await self._conversation_id(key) is None:
+                    # joining a room needs a regular handler: start there, then come back
+                    return VisitorState.start_and_send(form)  # type: ignore[operator]
+                async with open_session() as session:
+                    post = await conversations.post_visitor_message(
+                        session=session, key=key, body=body
+                    )
+            except (ServiceError, InvalidMessage) as exc:
+                async with self:
+                    self.error = str(exc)
+                return None
+            async with self:
+                self.error = ""
+                self.bot_typing = post.bot_should_reply
         clear = rx.set_value(COMPOSER_ID, "")
         if not post.bot_should_reply:
             return clear
-        self.bot_typing = True
-        return [clear, VisitorState.answer_as_bot]
+        return [clear, VisitorState.answer_as_bot]  # type: ignore[list-item]
+
+    @rx.event
+    async def start_and_send(self, form: dict):  # type: ignore[no-untyped-def]
+        """The first message: open the conversation and join its room, then post."""
+        try:
+            clean_message_body(form.get("body") if isinstance(form, dict) else None)
+        except InvalidMessage as exc:
+            self.error = str(exc)
+            return None
+        await self._ensure_conversation()
+        return VisitorState.send(form)  # type: ignore[misc]
 
     @rx.event(background=True)
     async def answer_as_bot(self) -> None:

@@ -216,6 +216,7 @@ async def visitor_with_conversation(
         lambda s: s.get(VISITOR, {}).get("conversation_key") and room(s).get("conversation_id"),
         timeout,
     )
+    await tab.wait_for(lambda s: body in messages_from(s, "visitor"), timeout)
     return tab, conversation_id
 
 
