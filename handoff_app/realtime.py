@@ -37,6 +37,7 @@ from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, 
 log = logging.getLogger(__name__)
 STAFF_QUEUE_ROOM = "staff-queue"
 STAFF_BADGE_ROOM = "staff-badge"
+PREVIEW_INTERVAL = 1.0  # seconds between queue pushes made only to refresh previews
 QUEUED_STATUSES = frozenset({ConversationStatus.PENDING.value, ConversationStatus.ACTIVE.value})
 
 
@@ -83,14 +84,26 @@ class StaffBadgeRoom(rx.SharedState):
 # ---- filling rooms from the database -------------------------------------------------------
 
 
-async def fill_conversation_room(room: ConversationRoom, conversation_id: int) -> None:
-    """Replace the room's vars with fresh rows from the database."""
+async def fill_conversation_room(
+    room: ConversationRoom, conversation_id: int, *, resync: bool = False
+) -> None:
+    """Bring the room up to date from the database.
+
+    A room that already shows this conversation fetches only the messages after the last id
+    it has (usually one row); a new or expired room, or `resync`, reloads the whole window.
+    Either way the result is what the database holds, in id order, without duplicates.
+    """
+    incremental = not resync and room.conversation_id == conversation_id and room.messages
+    after_id = room.messages[-1].id if incremental else 0
     async with open_read_session() as session:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             return
         rows = await list_messages(
-            session=session, conversation_id=conversation_id, limit=LIVE_MESSAGE_WINDOW + 1
+            session=session,
+            conversation_id=conversation_id,
+            after_id=after_id,
+            limit=LIVE_MESSAGE_WINDOW + 1,
         )
         label = (
             await staff_label(session=session, staff_id=conversation.assigned_staff_id)
@@ -101,6 +114,18 @@ async def fill_conversation_room(room: ConversationRoom, conversation_id: int) -
     room.status = conversation.status
     room.agent_label = label
     room.assigned_staff_id = conversation.assigned_staff_id or 0
+    if incremental and len(rows) <= LIVE_MESSAGE_WINDOW:
+        if not rows:
+            return
+        combined = [*room.messages, *(to_public(m) for m in rows)]
+        dropped = combined[:-LIVE_MESSAGE_WINDOW]
+        if dropped:
+            room.before_window_id = dropped[-1].id
+        room.messages = combined[-LIVE_MESSAGE_WINDOW:]
+        return
+    if incremental:  # a burst longer than the window: reload it whole
+        await fill_conversation_room(room, conversation_id, resync=True)
+        return
     older, window = rows[:-LIVE_MESSAGE_WINDOW], rows[-LIVE_MESSAGE_WINDOW:]
     room.before_window_id = (older[-1].id or 0) if older else 0
     room.messages = [to_public(m) for m in window]
@@ -135,7 +160,8 @@ async def _join(state: rx.State, cls: type[Any], token: str) -> Any:
 async def join_conversation(state: rx.State, conversation_id: int, *, staff: bool) -> None:
     """Link the tab to the conversation's room (and, for staff, its context room)."""
     room = await _join(state, ConversationRoom, conversation_room(conversation_id))
-    await fill_conversation_room(room, conversation_id)  # rooms expire: rebuild on every join
+    # rooms expire and pushes can fail: every (re)join rebuilds the whole window
+    await fill_conversation_room(room, conversation_id, resync=True)
     if staff:
         context = await _join(state, ConversationContextRoom, context_room(conversation_id))
         await fill_context_room(context, conversation_id)
@@ -213,29 +239,40 @@ async def push_preview_if_queued(conversation_id: int) -> None:
         conversation = await session.get(Conversation, conversation_id)
         queued = conversation is not None and conversation.status in QUEUED_STATUSES
     if queued:
-        _pushes.schedule("queue-rows", push_queue_rows)
+        # previews are not urgent: at most one queue push a second for them
+        _pushes.schedule("queue-previews", push_queue_rows, min_interval=PREVIEW_INTERVAL)
 
 
 class _Coalescer:
-    """Per key, at most one push runs and one more waits; a burst of events costs two pushes."""
+    """Per key, at most one push runs and one more waits; a burst of events costs two pushes.
+
+    `min_interval` spaces a key's pushes out (for cosmetic updates such as queue previews).
+    """
 
     def __init__(self) -> None:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: dict[str, Callable[[], Awaitable[None]]] = {}
 
-    def schedule(self, key: str, push: Callable[[], Awaitable[None]]) -> None:
+    def schedule(
+        self, key: str, push: Callable[[], Awaitable[None]], min_interval: float = 0.0
+    ) -> None:
         if key in self._running:
             self._again[key] = push
             return
-        self._running[key] = asyncio.get_running_loop().create_task(self._run(key, push))
+        task = asyncio.get_running_loop().create_task(self._run(key, push, min_interval))
+        self._running[key] = task
 
-    async def _run(self, key: str, push: Callable[[], Awaitable[None]]) -> None:
+    async def _run(
+        self, key: str, push: Callable[[], Awaitable[None]], min_interval: float
+    ) -> None:
         try:
             while True:
                 try:
                     await push()
                 except Exception:
                     log.exception("realtime push failed: %s", key)
+                if min_interval:
+                    await asyncio.sleep(min_interval)
                 next_push = self._again.pop(key, None)
                 if next_push is None:
                     return

@@ -9,7 +9,8 @@ from handoff_app.realtime import StaffBadgeRoom
 from handoff_app.states.staff_auth import StaffAuthState
 
 
-def staff_nav() -> rx.Component:
+def staff_nav(*, show_count: bool = True) -> rx.Component:
+    """The bar on every staff page; `show_count` where the page joins the badge room."""
     return rx.hstack(
         rx.link(
             rx.hstack(
@@ -25,16 +26,7 @@ def staff_nav() -> rx.Component:
         rx.link(
             rx.hstack(
                 rx.text("Queue", size="2"),
-                rx.badge(
-                    StaffBadgeRoom.unclaimed,
-                    color_scheme=rx.cond(StaffBadgeRoom.unclaimed > 0, "red", "gray"),
-                    variant="solid",
-                    radius="full",
-                    custom_attrs={
-                        "data-testid": "nav-unclaimed-badge",
-                        "aria-label": "unclaimed conversations",
-                    },
-                ),
+                _unclaimed_badge() if show_count else rx.fragment(),
                 align="center",
                 spacing="2",
             ),
@@ -61,4 +53,17 @@ def staff_nav() -> rx.Component:
         border_bottom="1px solid var(--gray-5)",
         width="100%",
         background="var(--color-panel-solid)",
+    )
+
+
+def _unclaimed_badge() -> rx.Component:
+    return rx.badge(
+        StaffBadgeRoom.unclaimed,
+        color_scheme=rx.cond(StaffBadgeRoom.unclaimed > 0, "red", "gray"),
+        variant="solid",
+        radius="full",
+        custom_attrs={
+            "data-testid": "nav-unclaimed-badge",
+            "aria-label": "unclaimed conversations",
+        },
     )

@@ -33,7 +33,12 @@ async def add_message(
     author_staff_id: int | None = None,
     author_label: str = "",
 ) -> tuple[Message, events.MessagePosted]:
-    """Stage a message in the caller's transaction; publish the returned event after commit."""
+    """Stage a message in the caller's transaction; publish the returned event after commit.
+
+    Callers hold the conversation's row lock (FOR UPDATE, or the conditional UPDATE of a
+    transition) while they add messages, so within a conversation ids are committed in
+    increasing order: "everything after the last id I have" never skips a message.
+    """
     message = Message(
         conversation_id=conversation_id,
         sender=sender.value,

@@ -10,7 +10,12 @@ from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.lifecycle import TransitionNotAllowed
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
 from handoff_app.models import StaffPublic
-from handoff_app.realtime import StaffQueueRoom, join_conversation, join_staff_badge, leave_rooms
+from handoff_app.realtime import (
+    StaffBadgeRoom,
+    StaffQueueRoom,
+    join_conversation,
+    leave_rooms,
+)
 from handoff_app.services import conversations, handoff
 from handoff_app.services.errors import ServiceError
 from handoff_app.states.history import HistoryMixin
@@ -47,8 +52,9 @@ class AgentConversationState(HistoryMixin, rx.State):
             return await refuse_page(self)
         self.notice = ""
         self._reset_history()
-        await join_staff_badge(self)
-        await leave_rooms(self, StaffQueueRoom)  # this page does not show the rows
+        # This page shows neither the queue rows nor the unclaimed badge: staff tabs busy in
+        # conversations stay out of the rooms every staff tab shares (see realtime.py).
+        await leave_rooms(self, StaffQueueRoom, StaffBadgeRoom)
         conversation_id = self._route_conversation_id()
         found = conversation_id is not None
         if conversation_id is not None:

@@ -141,7 +141,7 @@ def test_the_whole_loop_live_with_two_agents_and_reloads(
     expect_state(visitor, "active")
     expect(visitor.get_by_test_id("visitor-agent-badge")).to_be_visible()
     expect(visitor.get_by_test_id("visitor-message").filter(has_text="Ana joined")).to_be_visible()
-    expect(ana.get_by_test_id("nav-unclaimed-badge")).to_have_text(str(before))
+    expect(ben.get_by_test_id("conversation-claimed-by")).to_contain_text("Ana")
 
     agent_says(ana, "Hi, I'm Ana. Let me check your parcel.")
     expect(
@@ -185,8 +185,10 @@ def test_the_whole_loop_live_with_two_agents_and_reloads(
         visitor.get_by_test_id("visitor-message").filter(has_text="has been resolved")
     ).to_be_visible()
     expect(visitor.get_by_test_id("visitor-composer-input")).to_be_disabled()
-    expect(queue_row(ben, conv_id)).to_have_count(0)
     screenshot(visitor, "visitor-resolved-desktop")
+    ben.goto(f"{app_server.url}/agent")
+    expect(queue_row(ben, conv_id)).to_have_count(0)
+    expect(ben.get_by_test_id("nav-unclaimed-badge")).to_have_text(str(before))
     visitor.get_by_test_id("visitor-new-conversation-button").click()
     expect_state(visitor, "bot")
     expect(visitor.get_by_test_id("visitor-message")).to_have_count(0)
