@@ -18,8 +18,6 @@ only what its page shows: the big queue room is not linked from conversation pag
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,14 +25,15 @@ import reflex as rx
 from reflex.utils.prerequisites import get_app
 
 from handoff_app import events
+from handoff_app.coalescing import Coalescer
 from handoff_app.db import open_read_session
 from handoff_app.domain.lifecycle import ConversationStatus
 from handoff_app.models import Conversation, MessagePublic, QueueRow
-from handoff_app.services.handoff import get_latest_escalation, staff_label
+from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import count_unclaimed, list_queue
 from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, to_public
+from handoff_app.services.transitions import staff_label
 
-log = logging.getLogger(__name__)
 STAFF_QUEUE_ROOM = "staff-queue"
 STAFF_BADGE_ROOM = "staff-badge"
 PREVIEW_INTERVAL = 1.0  # seconds between queue pushes made only to refresh previews
@@ -243,45 +242,7 @@ async def push_preview_if_queued(conversation_id: int) -> None:
         _pushes.schedule("queue-previews", push_queue_rows, min_interval=PREVIEW_INTERVAL)
 
 
-class _Coalescer:
-    """Per key, at most one push runs and one more waits; a burst of events costs two pushes.
-
-    `min_interval` spaces a key's pushes out (for cosmetic updates such as queue previews).
-    """
-
-    def __init__(self) -> None:
-        self._running: dict[str, asyncio.Task[None]] = {}
-        self._again: dict[str, Callable[[], Awaitable[None]]] = {}
-
-    def schedule(
-        self, key: str, push: Callable[[], Awaitable[None]], min_interval: float = 0.0
-    ) -> None:
-        if key in self._running:
-            self._again[key] = push
-            return
-        task = asyncio.get_running_loop().create_task(self._run(key, push, min_interval))
-        self._running[key] = task
-
-    async def _run(
-        self, key: str, push: Callable[[], Awaitable[None]], min_interval: float
-    ) -> None:
-        try:
-            while True:
-                try:
-                    await push()
-                except Exception:
-                    log.exception("realtime push failed: %s", key)
-                if min_interval:
-                    await asyncio.sleep(min_interval)
-                next_push = self._again.pop(key, None)
-                if next_push is None:
-                    return
-                push = next_push
-        finally:
-            self._running.pop(key, None)
-
-
-_pushes = _Coalescer()
+_pushes = Coalescer()
 
 
 async def on_event(event: events.ConversationEvent) -> None:

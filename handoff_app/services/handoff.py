@@ -1,16 +1,15 @@
-"""The handoff lifecycle: request, claim, reject, resolve, hand back, dismiss.
+"""The handoff use cases: request, claim, reply, resolve, hand back, dismiss.
 
-Every status change is one conditional UPDATE (`... WHERE id = :id AND status = :seen`) whose
-target comes from the transition table, so concurrent actors on any number of workers cannot
-both win: the loser's UPDATE matches no row and is told what happened instead.
+Each status change goes through `transitions.move_conversation` (one conditional UPDATE).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,9 +17,7 @@ from handoff_app import events
 from handoff_app.domain.lifecycle import (
     ConversationStatus,
     LifecycleAction,
-    TransitionNotAllowed,
     TriggerType,
-    next_status,
 )
 from handoff_app.domain.messages import Sender, clean_message_body
 from handoff_app.models import (
@@ -28,12 +25,12 @@ from handoff_app.models import (
     Escalation,
     Message,
     StaffPublic,
-    StaffUser,
     WorkspaceSettings,
     utcnow,
 )
-from handoff_app.services.errors import AlreadyClaimed, NotFound, PermissionDenied
+from handoff_app.services.errors import NotFound, PermissionDenied
 from handoff_app.services.transcript import add_message
+from handoff_app.services.transitions import check_actor, move_conversation
 from handoff_app.services.workspace import get_workspace_settings
 
 
@@ -41,95 +38,6 @@ from handoff_app.services.workspace import get_workspace_settings
 class StagedHandoff:
     escalation_id: int
     events: list[events.ConversationEvent] = field(default_factory=list)
-
-
-async def _move(
-    *,
-    session: AsyncSession,
-    conversation_id: int,
-    action: LifecycleAction,
-    actor: StaffPublic | None = None,
-    retry: bool = True,
-    **values: object,
-) -> tuple[ConversationStatus, ConversationStatus]:
-    """Apply `action` with one conditional UPDATE; return (from, to) or raise.
-
-    `actor` is the staff member acting (None for the visitor or the bot): on an active
-    conversation only its assignee, or an owner supervising, may act. The UPDATE repeats the
-    status and assignee it checked in its WHERE clause, so nothing can slip in between the
-    check and the write on any number of workers; if something did, the check runs again on
-    the fresh row and gives the right refusal (AlreadyClaimed, PermissionDenied,
-    TransitionNotAllowed, NotFound).
-    """
-    row = (
-        await session.exec(
-            select(Conversation.status, Conversation.assigned_staff_id).where(
-                Conversation.id == conversation_id
-            )
-        )
-    ).first()
-    if row is None:
-        raise NotFound("This conversation does not exist.")
-    current, assignee = ConversationStatus(row[0]), row[1]
-    try:
-        target = next_status(current, action)
-    except TransitionNotAllowed:
-        if action is LifecycleAction.CLAIM and current is ConversationStatus.ACTIVE:
-            raise AlreadyClaimed(await staff_label(session=session, staff_id=assignee)) from None
-        raise
-    if actor is not None:
-        await _check_actor(session=session, status=current, assignee=assignee, actor=actor)
-    now = utcnow()
-    extra: dict[str, object] = {"status": target.value, "updated_at": now, **values}
-    if target in (ConversationStatus.RESOLVED, ConversationStatus.DISMISSED):
-        extra["closed_at"] = now
-    result = await session.execute(
-        sa.update(Conversation)
-        .where(
-            col(Conversation.id) == conversation_id,
-            col(Conversation.status) == current.value,
-            col(Conversation.assigned_staff_id).is_not_distinct_from(assignee),
-        )
-        .values(**extra)
-    )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        return current, target
-    if not retry:
-        raise TransitionNotAllowed(current, action)
-    return await _move(
-        session=session,
-        conversation_id=conversation_id,
-        action=action,
-        actor=actor,
-        retry=False,
-        **values,
-    )
-
-
-async def _check_actor(
-    *,
-    session: AsyncSession,
-    status: ConversationStatus,
-    assignee: int | None,
-    actor: StaffPublic,
-    owners_too: bool = True,
-) -> None:
-    """Refuse a staff member acting on someone else's active conversation."""
-    if status is not ConversationStatus.ACTIVE or assignee == actor.id:
-        return
-    if owners_too and actor.role == "owner":
-        return
-    holder = await staff_label(session=session, staff_id=assignee)
-    raise PermissionDenied(f"{holder} is handling this conversation.")
-
-
-async def staff_label(*, session: AsyncSession, staff_id: int | None) -> str:
-    if staff_id is None:
-        return "Nobody"
-    staff = await session.get(StaffUser, staff_id)
-    if staff is None:
-        return "A former agent"
-    return staff.display_name or staff.email.split("@")[0]
 
 
 async def _open_escalation(*, session: AsyncSession, conversation_id: int) -> Escalation | None:
@@ -161,7 +69,7 @@ async def stage_handoff(
 ) -> StagedHandoff:
     """Move a bot conversation to pending inside the caller's transaction (caller commits)."""
     assert conversation.id is not None
-    await _move(
+    await move_conversation(
         session=session,
         conversation_id=conversation.id,
         action=LifecycleAction.REQUEST_HANDOFF,
@@ -224,7 +132,7 @@ async def claim_conversation(
     Losers get AlreadyClaimed naming the winner.
     """
     now = utcnow()
-    await _move(
+    await move_conversation(
         session=session,
         conversation_id=conversation_id,
         action=LifecycleAction.CLAIM,
@@ -256,24 +164,46 @@ async def _close_escalation(*, session: AsyncSession, conversation_id: int, outc
         session.add(escalation)
 
 
+async def _end_handoff(
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    staff: StaffPublic,
+    action: LifecycleAction,
+    outcome: str,
+    event: events.ConversationEvent,
+    notice: Callable[[WorkspaceSettings], str] | None,
+    **values: Any,
+) -> None:
+    """Close the open escalation with `action`; post `notice` to the transcript if given."""
+    await move_conversation(
+        session=session, conversation_id=conversation_id, action=action, actor=staff, **values
+    )
+    await _close_escalation(session=session, conversation_id=conversation_id, outcome=outcome)
+    published: list[events.ConversationEvent] = []
+    if notice is not None:
+        settings = await get_workspace_settings(session=session)
+        published.append(
+            await _system_message(
+                session=session, conversation_id=conversation_id, body=notice(settings)
+            )
+        )
+    await session.commit()
+    await events.publish(*published, event)
+
+
 async def resolve_conversation(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
 ) -> None:
     """Close the conversation and tell the visitor (the resolution message)."""
-    await _move(
+    await _end_handoff(
         session=session,
         conversation_id=conversation_id,
+        staff=staff,
         action=LifecycleAction.RESOLVE,
-        actor=staff,
-    )
-    await _close_escalation(session=session, conversation_id=conversation_id, outcome="resolved")
-    settings = await get_workspace_settings(session=session)
-    posted = await _system_message(
-        session=session, conversation_id=conversation_id, body=settings.resolution_message
-    )
-    await session.commit()
-    await events.publish(
-        posted, events.ConversationResolved(conversation_id=conversation_id, staff_id=staff.id)
+        outcome="resolved",
+        event=events.ConversationResolved(conversation_id=conversation_id, staff_id=staff.id),
+        notice=lambda settings: settings.resolution_message,
     )
 
 
@@ -281,38 +211,31 @@ async def dismiss_conversation(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
 ) -> None:
     """Close without messaging the visitor (spam, duplicates)."""
-    await _move(
+    await _end_handoff(
         session=session,
         conversation_id=conversation_id,
+        staff=staff,
         action=LifecycleAction.DISMISS,
-        actor=staff,
-    )
-    await _close_escalation(session=session, conversation_id=conversation_id, outcome="dismissed")
-    await session.commit()
-    await events.publish(
-        events.ConversationDismissed(conversation_id=conversation_id, staff_id=staff.id)
+        outcome="dismissed",
+        event=events.ConversationDismissed(conversation_id=conversation_id, staff_id=staff.id),
+        notice=None,
     )
 
 
 async def hand_back_to_bot(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
 ) -> None:
-    """Give the conversation back to the bot; the transcript records the hand-back."""
-    await _move(
+    """Give the conversation back to the bot; the transcript records the hand-back, so the
+    history the bot reads says so."""
+    await _end_handoff(
         session=session,
         conversation_id=conversation_id,
+        staff=staff,
         action=LifecycleAction.HAND_BACK,
-        actor=staff,
+        outcome="handed_back",
+        event=events.ConversationHandedBack(conversation_id=conversation_id, staff_id=staff.id),
+        notice=lambda settings: settings.handback_message,
         assigned_staff_id=None,
-    )
-    await _close_escalation(session=session, conversation_id=conversation_id, outcome="handed_back")
-    settings = await get_workspace_settings(session=session)
-    posted = await _system_message(
-        session=session, conversation_id=conversation_id, body=settings.handback_message
-    )
-    await session.commit()
-    await events.publish(
-        posted, events.ConversationHandedBack(conversation_id=conversation_id, staff_id=staff.id)
     )
 
 
@@ -332,7 +255,7 @@ async def post_agent_reply(
     ).first()
     if conversation is None:
         raise NotFound("This conversation does not exist.")
-    await _check_actor(
+    await check_actor(
         session=session,
         status=ConversationStatus(conversation.status),
         assignee=conversation.assigned_staff_id,

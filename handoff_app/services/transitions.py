@@ -1,0 +1,110 @@
+"""Status changes as single conditional UPDATEs, and who may make them.
+
+Every status change is one `UPDATE ... WHERE id = :id AND status = :seen AND assignee = :seen`
+whose target comes from the transition table, so concurrent actors on any number of workers
+cannot both win: the loser's UPDATE matches no row and is told what happened instead.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handoff_app.domain.lifecycle import (
+    ConversationStatus,
+    LifecycleAction,
+    TransitionNotAllowed,
+    next_status,
+)
+from handoff_app.models import Conversation, StaffPublic, StaffUser, utcnow
+from handoff_app.services.errors import AlreadyClaimed, NotFound, PermissionDenied
+
+
+async def move_conversation(
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    action: LifecycleAction,
+    actor: StaffPublic | None = None,
+    retry: bool = True,
+    **values: object,
+) -> tuple[ConversationStatus, ConversationStatus]:
+    """Apply `action` with one conditional UPDATE; return (from, to) or raise.
+
+    `actor` is the staff member acting (None for the visitor or the bot): on an active
+    conversation only its assignee, or an owner supervising, may act. The UPDATE repeats the
+    status and assignee it checked in its WHERE clause, so nothing can slip in between the
+    check and the write on any number of workers; if something did, the check runs again on
+    the fresh row and gives the right refusal (AlreadyClaimed, PermissionDenied,
+    TransitionNotAllowed, NotFound).
+    """
+    row = (
+        await session.exec(
+            select(Conversation.status, Conversation.assigned_staff_id).where(
+                Conversation.id == conversation_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("This conversation does not exist.")
+    current, assignee = ConversationStatus(row[0]), row[1]
+    try:
+        target = next_status(current, action)
+    except TransitionNotAllowed:
+        if action is LifecycleAction.CLAIM and current is ConversationStatus.ACTIVE:
+            raise AlreadyClaimed(await staff_label(session=session, staff_id=assignee)) from None
+        raise
+    if actor is not None:
+        await check_actor(session=session, status=current, assignee=assignee, actor=actor)
+    now = utcnow()
+    extra: dict[str, object] = {"status": target.value, "updated_at": now, **values}
+    if target in (ConversationStatus.RESOLVED, ConversationStatus.DISMISSED):
+        extra["closed_at"] = now
+    result = await session.execute(
+        sa.update(Conversation)
+        .where(
+            col(Conversation.id) == conversation_id,
+            col(Conversation.status) == current.value,
+            col(Conversation.assigned_staff_id).is_not_distinct_from(assignee),
+        )
+        .values(**extra)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return current, target
+    if not retry:
+        raise TransitionNotAllowed(current, action)
+    return await move_conversation(
+        session=session,
+        conversation_id=conversation_id,
+        action=action,
+        actor=actor,
+        retry=False,
+        **values,
+    )
+
+
+async def check_actor(
+    *,
+    session: AsyncSession,
+    status: ConversationStatus,
+    assignee: int | None,
+    actor: StaffPublic,
+    owners_too: bool = True,
+) -> None:
+    """Refuse a staff member acting on someone else's active conversation."""
+    if status is not ConversationStatus.ACTIVE or assignee == actor.id:
+        return
+    if owners_too and actor.role == "owner":
+        return
+    holder = await staff_label(session=session, staff_id=assignee)
+    raise PermissionDenied(f"{holder} is handling this conversation.")
+
+
+async def staff_label(*, session: AsyncSession, staff_id: int | None) -> str:
+    if staff_id is None:
+        return "Nobody"
+    staff = await session.get(StaffUser, staff_id)
+    if staff is None:
+        return "A former agent"
+    return staff.display_name or staff.email.split("@")[0]
