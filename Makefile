@@ -59,7 +59,7 @@ test: setup chromium lint typecheck
 	$(PY) -m pytest -rs -p no:cacheprovider tests/unit tests/integration
 	$(PY) -m pytest -rs -p no:cacheprovider tests/e2e
 
-bench: migrate
+bench: setup
 	$(PY) -m bench.delivery
 
 clean:

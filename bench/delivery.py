@@ -123,17 +123,15 @@ async def cycle(pair: Pair, tag: str, think: float, results: Results | None) -> 
     floor = await bounded(probe) - sent
 
     body = f"agent says {tag}"
-    delivered, ack = (
-        visitor.expect(carries_message(body)),
-        agent.expect(touches(rs.AGENT_CONVERSATION)),
-    )
+    # the sender's acknowledgement: its own thread shows the message
+    delivered, ack = visitor.expect(carries_message(body)), agent.expect(carries_message(body))
     sent = await agent.send(rs.AGENT_CONVERSATION, "send_reply", {"form": {"body": body}})
     a2v = await bounded(delivered) - sent
     await bounded(ack)
     await asyncio.sleep(random.uniform(0, 2 * think))
 
     body = f"visitor says {tag}"
-    delivered, ack = agent.expect(carries_message(body)), visitor.expect(touches(rs.VISITOR))
+    delivered, ack = agent.expect(carries_message(body)), visitor.expect(carries_message(body))
     sent = await visitor.send(rs.VISITOR, "send", {"form": {"body": body}})
     v2a = await bounded(delivered) - sent
     await bounded(ack)

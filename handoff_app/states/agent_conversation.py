@@ -82,6 +82,7 @@ class AgentConversationState(HistoryMixin, rx.State):
             token = (await self.get_state(StaffAuthState)).token
             conversation_id = self.conversation_id
             client = self.router.session.client_token
+            shown = self.notice
         async with tab_lock(client):
             staff = await staff_for_token(token)
             notice = ""
@@ -100,8 +101,12 @@ class AgentConversationState(HistoryMixin, rx.State):
                         )
                 except (ServiceError, TransitionNotAllowed, InvalidMessage) as exc:
                     notice = str(exc)
-            async with self:
-                self.notice = notice
+            # Each `async with self` costs a round of locks on every room the tab is linked
+            # to: skip it on the common path (success, nothing to clear). A refusal is always
+            # (re)sent, so a repeated refusal is announced again.
+            if notice or shown:
+                async with self:
+                    self.notice = notice
         return staff if not notice else None
 
     @rx.event(background=True)

@@ -80,9 +80,9 @@ class VisitorState(HistoryMixin, rx.State):
         its conversation room, so the push that follows never waits for this handler.
         """
         body = form.get("body") if isinstance(form, dict) else None
-        async with self:
-            key = self.conversation_key
-            client = self.router.session.client_token
+        # plain reads need no lock (see AgentConversationState._act)
+        key, client = self.conversation_key, self.router.session.client_token
+        shown = (self.error, self.bot_typing)
         async with tab_lock(client):
             try:
                 clean_message_body(body)
@@ -97,9 +97,10 @@ class VisitorState(HistoryMixin, rx.State):
                 async with self:
                     self.error = str(exc)
                 return None
-            async with self:
-                self.error = ""
-                self.bot_typing = post.bot_should_reply
+            if shown != ("", post.bot_should_reply):  # skip a round of room locks if unchanged
+                async with self:
+                    self.error = ""
+                    self.bot_typing = post.bot_should_reply
         clear = rx.set_value(COMPOSER_ID, "")
         if not post.bot_should_reply:
             return clear
