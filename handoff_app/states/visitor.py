@@ -80,7 +80,8 @@ class VisitorState(HistoryMixin, rx.State):
         its conversation room, so the push that follows never waits for this handler.
         """
         body = form.get("body") if isinstance(form, dict) else None
-        # plain reads need no lock (see AgentConversationState._act)
+        # Reading this state's own vars needs no lock in a background handler, and each
+        # `async with self` costs a round of locks on every room the tab is linked to.
         key, client = self.conversation_key, self.router.session.client_token
         shown = (self.error, self.bot_typing)
         async with tab_lock(client):
