@@ -91,13 +91,6 @@ async def dispose_engines() -> None:
             await engine.dispose()
 
 
-def get_async_engine() -> AsyncEngine:
-    if _async_engine is None:
-        configure_database()
-    assert _async_engine is not None
-    return _async_engine
-
-
 def open_session() -> AsyncSession:
     """A session for use cases that write: `async with open_session() as session:`.
 

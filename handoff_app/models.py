@@ -171,15 +171,6 @@ class MessagePublic(BaseModel):
     created_at: str  # ISO 8601, UTC
 
 
-class ConversationPublic(BaseModel):
-    id: int
-    status: str
-    visitor_label: str
-    assigned_staff_id: int | None
-    assigned_label: str
-    created_at: str
-
-
 class QueueRow(BaseModel):
     """One conversation in the staff queue."""
 

@@ -1,19 +1,20 @@
 """Who must see what, pushed live through Reflex shared-state rooms.
 
-The database is the source of truth: each push re-reads fresh rows and replaces the room's
-vars, so events that arrive out of order never leave a stale screen, and a room that expired
-is rebuilt the same way. Pushes run in their own asyncio task, never inside the lock of the
-handler whose service call published the event, and bursts are coalesced: per room and
-worker, at most one push runs and one more is queued.
+The database is the source of truth: each push reads it (a conversation room fetches the
+messages after the last id it shows; other rooms are re-read whole), so events that arrive
+out of order never leave a stale screen, and a room that expired is rebuilt on the next join.
+Pushes run in their own asyncio task, never inside the lock of the handler whose service call
+published the event, and bursts are coalesced: per room and worker, at most one push runs and
+one more is queued.
 
 Rooms (shared tokens may not contain "_"):
 - `conv-<id>`: the visitor's tab and every staff tab viewing that conversation;
 - `ctx-<id>`: staff tabs viewing that conversation (the context panel; never the visitor);
-- `staff-queue`: staff tabs on the queue page (the rows);
-- `staff-badge`: every signed-in staff tab (the unclaimed count in the navigation).
+- `staff-queue` and `staff-badge`: staff tabs on the queue page (the rows, the unclaimed count).
 
-Every event on a tab takes the locks of all the rooms that tab is linked to, so a tab links
-only what its page shows: the big queue room is not linked from conversation pages.
+Every event on a tab takes the locks of all the rooms that tab is linked to, and fans out to
+their other tabs, so a tab links only what its page shows: conversation pages link neither
+staff room.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from reflex.utils.prerequisites import get_app
 from handoff_app import events
 from handoff_app.coalescing import Coalescer
 from handoff_app.db import open_read_session
-from handoff_app.domain.lifecycle import ConversationStatus
+from handoff_app.domain.lifecycle import HUMAN_STATUSES
 from handoff_app.models import Conversation, MessagePublic, QueueRow
 from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import count_unclaimed, list_queue
@@ -37,7 +38,6 @@ from handoff_app.services.transitions import staff_label
 STAFF_QUEUE_ROOM = "staff-queue"
 STAFF_BADGE_ROOM = "staff-badge"
 PREVIEW_INTERVAL = 1.0  # seconds between queue pushes made only to refresh previews
-QUEUED_STATUSES = frozenset({ConversationStatus.PENDING.value, ConversationStatus.ACTIVE.value})
 
 
 def conversation_room(conversation_id: int) -> str:
@@ -208,12 +208,20 @@ async def _push(cls: type[Any], token: str, fill: Callable[[Any], Awaitable[None
         await fill(await root.get_state(cls))
 
 
-async def push_conversation(conversation_id: int) -> None:
-    await _push(
-        ConversationRoom,
-        conversation_room(conversation_id),
-        lambda room: fill_conversation_room(room, conversation_id),
-    )
+async def push_conversation(conversation_id: int, *, preview: bool = False) -> None:
+    """Update the conversation's room; with `preview` (a new message), also refresh the queue
+    rows if the conversation is in the queue (the room's fresh status says so)."""
+    status = ""
+
+    async def fill(room: ConversationRoom) -> None:
+        nonlocal status
+        await fill_conversation_room(room, conversation_id)
+        status = room.status
+
+    await _push(ConversationRoom, conversation_room(conversation_id), fill)
+    if preview and status in HUMAN_STATUSES:
+        # previews are not urgent: at most one queue push a second for them
+        _pushes.schedule("queue-previews", push_queue_rows, min_interval=PREVIEW_INTERVAL)
 
 
 async def push_context(conversation_id: int) -> None:
@@ -232,16 +240,6 @@ async def push_badge() -> None:
     await _push(StaffBadgeRoom, STAFF_BADGE_ROOM, fill_staff_badge)
 
 
-async def push_preview_if_queued(conversation_id: int) -> None:
-    """A message changes a queue row's preview only when the conversation is in the queue."""
-    async with open_read_session() as session:
-        conversation = await session.get(Conversation, conversation_id)
-        queued = conversation is not None and conversation.status in QUEUED_STATUSES
-    if queued:
-        # previews are not urgent: at most one queue push a second for them
-        _pushes.schedule("queue-previews", push_queue_rows, min_interval=PREVIEW_INTERVAL)
-
-
 _pushes = Coalescer()
 
 
@@ -250,11 +248,12 @@ async def on_event(event: events.ConversationEvent) -> None:
     if isinstance(event, events.ConversationStarted):
         return
     cid = event.conversation_id
-    _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid))
     if isinstance(event, events.MessagePosted):
-        _pushes.schedule(f"preview-{cid}", lambda: push_preview_if_queued(cid))
+        _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid, preview=True))
         return
-    # a status change: the context panel, the queue rows and the unclaimed count
+    # A status change: the room, the context panel, the queue rows and the unclaimed count.
+    # (If this push replaces a queued message push, the queue push below covers its preview.)
+    _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid))
     _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
     _pushes.schedule("queue-rows", push_queue_rows)
     _pushes.schedule("badge", push_badge)

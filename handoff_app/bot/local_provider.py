@@ -60,7 +60,8 @@ _handler = LocalKnowledgeLLM()
 
 def register_local_provider() -> None:
     """Make `local/...` model strings resolve to the in-process provider (idempotent)."""
-    if not any(item.get("provider") == PROVIDER for item in litellm.custom_provider_map):
-        litellm.custom_provider_map.append({"provider": PROVIDER, "custom_handler": _handler})
+    if any(item.get("provider") == PROVIDER for item in litellm.custom_provider_map):
+        return  # called on every reply: cheap when already registered
+    litellm.custom_provider_map.append({"provider": PROVIDER, "custom_handler": _handler})
     # litellm reads the map when it initialises custom providers
     litellm.utils.custom_llm_setup()

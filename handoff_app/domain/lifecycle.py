@@ -49,10 +49,10 @@ TRANSITIONS: dict[tuple[ConversationStatus, LifecycleAction], ConversationStatus
     (S.ACTIVE, A.DISMISS): S.DISMISSED,
 }
 
-OPEN_STATUSES = frozenset({S.BOT, S.PENDING, S.ACTIVE})
 CLOSED_STATUSES = frozenset({S.RESOLVED, S.DISMISSED})
-# While a human owns (or is about to own) the thread, the bot makes no model call at all.
-BOT_SILENT_STATUSES = frozenset({S.PENDING, S.ACTIVE})
+# A human owns (or is about to own) the thread: it is in the staff queue, and the bot makes
+# no model call at all.
+HUMAN_STATUSES = frozenset({S.PENDING, S.ACTIVE})
 
 
 class TransitionNotAllowed(Exception):
@@ -71,8 +71,3 @@ def next_status(status: ConversationStatus | str, action: LifecycleAction) -> Co
         return TRANSITIONS[(current, action)]
     except KeyError:
         raise TransitionNotAllowed(current, action) from None
-
-
-def sources_of(action: LifecycleAction) -> frozenset[ConversationStatus]:
-    """Statuses from which `action` is allowed (used to build conditional UPDATEs)."""
-    return frozenset(src for (src, act) in TRANSITIONS if act is action)

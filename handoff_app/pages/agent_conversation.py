@@ -5,10 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from handoff_app import routes
+from handoff_app.components.badges import trigger_badge
+from handoff_app.components.composer import message_box
 from handoff_app.components.messages import message_thread
 from handoff_app.components.staff_nav import staff_nav
-from handoff_app.domain.messages import MAX_MESSAGE_LENGTH
-from handoff_app.pages.agent_queue import trigger_badge
 from handoff_app.pages.not_found import not_found_card
 from handoff_app.realtime import ConversationContextRoom, ConversationRoom
 from handoff_app.states.agent_conversation import REPLY_BOX_ID, AgentConversationState
@@ -123,26 +123,13 @@ def _status_line() -> rx.Component:
 
 def _reply_bar() -> rx.Component:
     return rx.form(
-        rx.hstack(
-            rx.el.textarea(
-                id=REPLY_BOX_ID,
-                name="body",
-                placeholder=rx.cond(IS_MINE, "Reply to the visitor…", "Accept & Join to reply"),
-                enter_key_submit=True,
-                rows=2,
-                max_length=MAX_MESSAGE_LENGTH + 1000,
-                disabled=~IS_MINE,
-                custom_attrs={"data-testid": "conversation-reply-input", "aria-label": "Reply"},
-                class_name="composer",
-            ),
-            rx.button(
-                "Send",
-                type="submit",
-                disabled=~IS_MINE,
-                custom_attrs={"data-testid": "conversation-send-button"},
-            ),
-            align="end",
-            width="100%",
+        message_box(
+            box_id=REPLY_BOX_ID,
+            input_testid="conversation-reply-input",
+            send_testid="conversation-send-button",
+            placeholder=rx.cond(IS_MINE, "Reply to the visitor…", "Accept & Join to reply"),
+            disabled=~IS_MINE,
+            label="Reply",
         ),
         on_submit=S.send_reply,
         reset_on_submit=False,

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
-from handoff_app import routes
+from handoff_app.components.badges import trigger_badge
 from handoff_app.components.staff_nav import staff_nav
 from handoff_app.models import QueueRow
 from handoff_app.realtime import StaffBadgeRoom, StaffQueueRoom
-
-TRIGGER_COLORS = {
-    "button": "blue",
-    "keyword": "violet",
-    "ai": "cyan",
-    "failures": "orange",
-    "frustration": "red",
-    "takeover": "gray",
-}
-
-
-def trigger_badge(trigger: Any) -> rx.Component:
-    return rx.badge(
-        trigger,
-        color_scheme=rx.match(trigger, *TRIGGER_COLORS.items(), "gray"),  # type: ignore[arg-type]
-        variant="soft",
-        custom_attrs={"data-testid": "queue-row-trigger"},
-    )
 
 
 def queue_row(row: QueueRow) -> rx.Component:
@@ -138,6 +118,3 @@ def agent_queue_page() -> rx.Component:
         background="var(--gray-2)",
         width="100%",
     )
-
-
-__all__ = ["agent_queue_page", "routes"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from handoff_app.domain.messages import MAX_MESSAGE_LENGTH
+from handoff_app.components.composer import message_box
 from handoff_app.realtime import ConversationRoom
 from handoff_app.states.visitor import COMPOSER_ID, VisitorState
 
@@ -84,31 +84,14 @@ def _status_bar() -> rx.Component:
 def _composer() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.hstack(
-                rx.el.textarea(
-                    id=COMPOSER_ID,
-                    name="body",
-                    placeholder="Type your message…",
-                    enter_key_submit=True,
-                    rows=2,
-                    max_length=MAX_MESSAGE_LENGTH + 1000,
-                    disabled=IS_CLOSED,
-                    on_focus=VisitorState.clear_error,
-                    custom_attrs={
-                        "data-testid": "visitor-composer-input",
-                        "aria-label": "Your message",
-                    },
-                    class_name="composer",
-                ),
-                rx.button(
-                    rx.icon("send", size=16),
-                    "Send",
-                    type="submit",
-                    disabled=IS_CLOSED,
-                    custom_attrs={"data-testid": "visitor-send-button"},
-                ),
-                align="end",
-                width="100%",
+            message_box(
+                box_id=COMPOSER_ID,
+                input_testid="visitor-composer-input",
+                send_testid="visitor-send-button",
+                placeholder="Type your message…",
+                disabled=IS_CLOSED,
+                label="Your message",
+                on_focus=VisitorState.clear_error,
             ),
             rx.hstack(
                 rx.cond(

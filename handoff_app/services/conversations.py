@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,7 +35,6 @@ class VisitorPost:
     message: Message
     conversation: Conversation
     escalation_id: int | None = None
-    published: list[events.ConversationEvent] = field(default_factory=list)
 
     @property
     def bot_should_reply(self) -> bool:
@@ -114,6 +113,4 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
     await session.refresh(conversation)  # read inside the transaction: none is left open after
     await session.commit()
     await events.publish(*published)
-    return VisitorPost(
-        message=message, conversation=conversation, escalation_id=escalation_id, published=published
-    )
+    return VisitorPost(message=message, conversation=conversation, escalation_id=escalation_id)

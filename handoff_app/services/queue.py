@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handoff_app.domain.lifecycle import ConversationStatus
+from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
 from handoff_app.models import Conversation, Escalation, Message, QueueRow, StaffUser
 
 QUEUE_LIMIT = 200
@@ -32,9 +32,7 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
         .join(Escalation, col(Escalation.conversation_id) == col(Conversation.id))
         .outerjoin(StaffUser, col(StaffUser.id) == col(Conversation.assigned_staff_id))
         .where(
-            col(Conversation.status).in_(
-                [ConversationStatus.PENDING.value, ConversationStatus.ACTIVE.value]
-            ),
+            col(Conversation.status).in_([status.value for status in HUMAN_STATUSES]),
             col(Escalation.id).in_(open_escalation_ids),
         )
         .order_by(col(Escalation.requested_at))
