@@ -1,5 +1,5 @@
 """Command line: `python -m handoff_app create-owner --email E --password P` (and create-agent,
-migrate, seed-demo, makemigrations)."""
+migrate, seed-demo, live-support on|off, makemigrations)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from handoff_app.migrations import make_revision, upgrade_to_head
 from handoff_app.services.errors import ServiceError
 from handoff_app.services.knowledge import seed_demo_knowledge
 from handoff_app.services.staff import create_staff
-from handoff_app.services.workspace import ensure_workspace_settings
+from handoff_app.services.workspace import ensure_workspace_settings, set_live_support
 
 
 async def _create_staff(email: str, password: str, name: str, role: str) -> int:
@@ -40,12 +40,23 @@ async def _ensure_settings() -> int:
 async def _seed_demo() -> int:
     async with open_session() as session:
         added = await seed_demo_knowledge(session=session)
+        if added:  # a brand-new demo workspace: switch live support on so handoffs work at once
+            await set_live_support(session=session, enabled=True)
     await dispose_engines()
     print(
-        f"Demo knowledge base: {added} articles added."
+        f"Demo knowledge base: {added} articles added; live support switched on "
+        "(turn it off in /settings)."
         if added
         else "Knowledge base already has articles; left as is."
     )
+    return 0
+
+
+async def _live_support(enabled: bool) -> int:
+    async with open_session() as session:
+        await set_live_support(session=session, enabled=enabled)
+    await dispose_engines()
+    print(f"Live support is {'on' if enabled else 'off'}.")
     return 0
 
 
@@ -58,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         account.add_argument("--password", required=True)
         account.add_argument("--name", default="")
     sub.add_parser("migrate", help="apply database migrations (REFLEX_DB_URL)")
-    sub.add_parser("seed-demo", help="add the demo knowledge base when it is empty")
+    sub.add_parser(
+        "seed-demo", help="add the demo knowledge base when it is empty (and live support on)"
+    )
+    live = sub.add_parser("live-support", help="switch live support (handoffs to staff) on or off")
+    live.add_argument("state", choices=["on", "off"])
     revision = sub.add_parser("makemigrations", help="autogenerate a migration from the models")
     revision.add_argument("--message", required=True)
     args = parser.parse_args(argv)
@@ -70,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_ensure_settings())
     if args.command == "seed-demo":
         return asyncio.run(_seed_demo())
+    if args.command == "live-support":
+        return asyncio.run(_live_support(args.state == "on"))
     if args.command == "makemigrations":
         make_revision(args.message)
         return 0

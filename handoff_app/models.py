@@ -52,6 +52,8 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(default="agent", max_length=16)  # owner | agent
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
+    # removed staff keep their row (their messages and claims name them) but cannot sign in
+    removed_at: datetime | None = Field(default=None, sa_column=_time_column())
 
 
 class StaffPublic(BaseModel):
@@ -73,6 +75,39 @@ class StaffSession(SQLModel, table=True):
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
     expires_at: datetime = Field(sa_column=_time_column(nullable=False))
+
+
+class SignInAttempt(SQLModel, table=True):
+    """Every sign-in attempt, kept for throttling (failures per email and per IP) and the log."""
+
+    __tablename__ = "sign_in_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=sa.Column(sa.String(254), nullable=False, index=True))
+    ip: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    succeeded: bool = Field(default=False)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=_time_column(nullable=False, index=True)
+    )
+
+
+class StaffInvite(SQLModel, table=True):
+    """An invitation to join as staff: single use, expires, revocable; the token is hashed."""
+
+    __tablename__ = "staff_invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=sa.Column(sa.String(254), nullable=False, index=True))
+    display_name: str = Field(default="", max_length=120)
+    role: str = Field(default="agent", max_length=16)
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    invited_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
+    expires_at: datetime = Field(sa_column=_time_column(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_time_column())
+    delivery_error: str = Field(default="", max_length=500)
+    accepted_at: datetime | None = Field(default=None, sa_column=_time_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=_time_column())
 
 
 class Conversation(SQLModel, table=True):
@@ -126,6 +161,15 @@ class Message(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
 
 
+DEFAULT_AWAY_MESSAGE = (
+    "Our team is away right now. Leave your phone or email and we'll get back to you."
+)
+DEFAULT_BUSY_MESSAGE = (
+    "All our agents are busy. Leave your phone or email and we'll contact you, "
+    "or keep chatting with our AI assistant."
+)
+
+
 class WorkspaceSettings(SQLModel, table=True):
     """The owner-editable configuration: exactly one row, id 1."""
 
@@ -150,6 +194,65 @@ class WorkspaceSettings(SQLModel, table=True):
     )
     ai_model: str = Field(default="local/kb", max_length=200)
     response_timeout_seconds: int = Field(default=180)
+
+    # Added with the settings page. Every column has a server default so existing rows upgrade.
+    live_support_enabled: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    trigger_mode: str = Field(
+        default="both", max_length=8, sa_column_kwargs={"server_default": "both"}
+    )  # button | auto | both
+    keyword_behaviour: str = Field(
+        default="escalate", max_length=8, sa_column_kwargs={"server_default": "escalate"}
+    )  # escalate | ask
+    failure_threshold: int | None = Field(default=None)  # consecutive failures; None = off
+    sensitive_topics: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    away_message: str = Field(
+        default=DEFAULT_AWAY_MESSAGE,
+        max_length=1000,
+        sa_column_kwargs={"server_default": DEFAULT_AWAY_MESSAGE},
+    )
+    busy_message: str = Field(
+        default=DEFAULT_BUSY_MESSAGE,
+        max_length=1000,
+        sa_column_kwargs={"server_default": DEFAULT_BUSY_MESSAGE},
+    )
+    agent_label: str = Field(
+        default="", max_length=80, sa_column_kwargs={"server_default": ""}
+    )  # what visitors see for an agent; blank = the agent's display name
+    working_hours_enforced: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    # {"mon": {"open": "09:00", "close": "17:00"}, ...}; a missing day is closed
+    working_hours: dict[str, dict[str, str]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    timezone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
+    agents_available: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    ai_api_key: str = Field(
+        default="", max_length=500, sa_column_kwargs={"server_default": ""}
+    )  # write-only: never sent to a browser
+    ai_system_prompt: str = Field(
+        default="", sa_column=sa.Column(sa.Text(), nullable=False, server_default="")
+    )
+    ai_temperature: float = Field(default=0.2, sa_column_kwargs={"server_default": "0.2"})
+    ai_reply_timeout_seconds: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+    notify_email_alerts: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    webhook_url: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    widget_title: str = Field(
+        default="Chat with us", max_length=80, sa_column_kwargs={"server_default": "Chat with us"}
+    )
+    widget_accent: str = Field(
+        default="#2563eb", max_length=7, sa_column_kwargs={"server_default": "#2563eb"}
+    )
+    smtp_host: str = Field(default="", max_length=253, sa_column_kwargs={"server_default": ""})
+    smtp_port: int = Field(default=587, sa_column_kwargs={"server_default": "587"})
+    smtp_user: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
+    smtp_password: str = Field(
+        default="", max_length=500, sa_column_kwargs={"server_default": ""}
+    )  # write-only
+    smtp_security: str = Field(
+        default="starttls", max_length=8, sa_column_kwargs={"server_default": "starttls"}
+    )  # starttls | ssl | none
+    smtp_from: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
 
 
 class KnowledgeArticle(SQLModel, table=True):

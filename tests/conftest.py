@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from handoff_app import db, events
 from handoff_app.config import async_database_url
-from handoff_app.models import StaffPublic
+from handoff_app.models import StaffPublic, WorkspaceSettings
 from handoff_app.services import staff as staff_service
+from handoff_app.services.workspace import SETTINGS_ID
 
 
 def random_email() -> str:
@@ -75,6 +76,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         url = fresh_postgres_database()
     engine = db.make_sync_engine(url)
     SQLModel.metadata.create_all(engine)
+    with Session(engine) as setup:  # the baseline workspace of these tests: live support on
+        setup.add(WorkspaceSettings(id=SETTINGS_ID, live_support_enabled=True))
+        setup.commit()
     engine.dispose()
     yield url
     if request.param == "postgresql":

@@ -16,12 +16,13 @@ from handoff_app.domain.lifecycle import (
     TriggerType,
 )
 from handoff_app.domain.messages import Sender, clean_message_body
+from handoff_app.domain.triggers import KeywordBehaviour
 from handoff_app.models import Conversation, Message
 from handoff_app.security import hash_token, new_token
 from handoff_app.services import handoff
 from handoff_app.services.errors import ConversationClosed, NotFound
 from handoff_app.services.transcript import add_message
-from handoff_app.services.workspace import get_workspace_settings
+from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
 
 @dataclass
@@ -35,10 +36,13 @@ class VisitorPost:
     message: Message
     conversation: Conversation
     escalation_id: int | None = None
+    # a keyword matched under the "ask first" behaviour: the visitor is asked to confirm,
+    # and the bot does not answer this message unless they say no
+    confirm_keyword: str | None = None
 
     @property
     def bot_should_reply(self) -> bool:
-        return self.conversation.status == ConversationStatus.BOT
+        return self.conversation.status == ConversationStatus.BOT and self.confirm_keyword is None
 
 
 async def start_conversation(*, session: AsyncSession) -> StartedConversation:
@@ -93,9 +97,16 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
     )
     published: list[events.ConversationEvent] = [posted]
     escalation_id = None
+    confirm_keyword = None
     settings = await get_workspace_settings(session=session)
-    keyword = find_handoff_keyword(text, settings.handoff_keywords)
-    if keyword is not None and conversation.status == ConversationStatus.BOT:
+    keyword = None
+    if conversation.status == ConversationStatus.BOT and escalation_allowed(
+        settings, TriggerType.KEYWORD
+    ):
+        keyword = find_handoff_keyword(text, settings.handoff_keywords)
+    if keyword is not None and settings.keyword_behaviour == KeywordBehaviour.ASK:
+        confirm_keyword, keyword = keyword, None
+    if keyword is not None:
         try:
             staged = await handoff.stage_handoff(
                 session=session,
@@ -113,4 +124,9 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
     await session.refresh(conversation)  # read inside the transaction: none is left open after
     await session.commit()
     await events.publish(*published)
-    return VisitorPost(message=message, conversation=conversation, escalation_id=escalation_id)
+    return VisitorPost(
+        message=message,
+        conversation=conversation,
+        escalation_id=escalation_id,
+        confirm_keyword=confirm_keyword,
+    )

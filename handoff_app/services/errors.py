@@ -19,6 +19,10 @@ class ConversationClosed(ServiceError):
     pass
 
 
+class LiveSupportUnavailable(ServiceError):
+    """Live support is off, or the trigger mode does not allow this trigger."""
+
+
 class AlreadyClaimed(ServiceError):
     """The claim lost: someone else holds the conversation."""
 

@@ -28,10 +28,10 @@ from handoff_app.models import (
     WorkspaceSettings,
     utcnow,
 )
-from handoff_app.services.errors import NotFound, PermissionDenied
+from handoff_app.services.errors import LiveSupportUnavailable, NotFound, PermissionDenied
 from handoff_app.services.transcript import add_message
 from handoff_app.services.transitions import check_actor, move_conversation
-from handoff_app.services.workspace import get_workspace_settings
+from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
 
 @dataclass
@@ -109,8 +109,13 @@ async def request_handoff(
     trigger: TriggerType = TriggerType.BUTTON,
     reason: str = "The visitor asked to talk to a human.",
 ) -> int:
-    """Hand a bot conversation to the human queue; returns the new escalation id."""
+    """Hand a bot conversation to the human queue; returns the new escalation id.
+
+    LiveSupportUnavailable when the owner's settings do not allow this trigger now.
+    """
     settings = await get_workspace_settings(session=session)
+    if not escalation_allowed(settings, trigger):
+        raise LiveSupportUnavailable("Live chat with our team is not available right now.")
     staged = await stage_handoff(
         session=session,
         conversation=conversation,

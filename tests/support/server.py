@@ -24,8 +24,10 @@ def free_port() -> int:
 
 
 def migrate(db_url: str) -> None:
-    """Apply the Alembic migrations to `db_url` (a real, empty database)."""
+    """Apply the Alembic migrations to `db_url` (a real, empty database) and switch live support
+    on (it is off in a new workspace): the tests' baseline."""
     run_cli(db_url, "migrate")
+    run_cli(db_url, "live-support", "on")
 
 
 def run_cli(db_url: str, *args: str) -> str:
