@@ -33,13 +33,16 @@ def staff_nav(*, show_count: bool = True) -> rx.Component:
             href=routes.AGENT_QUEUE,
             underline="none",
         ),
-        rx.spacer(),
-        rx.text(
-            StaffAuthState.staff_label,
-            size="2",
-            color="var(--gray-11)",
-            custom_attrs={"data-testid": "nav-staff-label"},
+        rx.cond(
+            StaffAuthState.staff_role == "owner",
+            rx.hstack(
+                _nav_link("Staff", routes.STAFF, "nav-staff-link"),
+                _nav_link("Settings", routes.SETTINGS, "nav-settings-link"),
+                spacing="4",
+            ),
         ),
+        rx.spacer(),
+        _nav_link(StaffAuthState.staff_label, routes.ACCOUNT, "nav-staff-label"),
         rx.button(
             "Sign out",
             variant="soft",
@@ -53,6 +56,15 @@ def staff_nav(*, show_count: bool = True) -> rx.Component:
         border_bottom="1px solid var(--gray-5)",
         width="100%",
         background="var(--color-panel-solid)",
+    )
+
+
+def _nav_link(text: str | rx.Var[str], href: str, test_id: str) -> rx.Component:
+    return rx.link(
+        rx.text(text, size="2"),
+        href=href,
+        underline="none",
+        custom_attrs={"data-testid": test_id},
     )
 
 
