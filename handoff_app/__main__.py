@@ -12,7 +12,7 @@ from handoff_app.migrations import make_revision, upgrade_to_head
 from handoff_app.services.errors import ServiceError
 from handoff_app.services.knowledge import seed_demo_knowledge
 from handoff_app.services.staff import create_staff
-from handoff_app.services.workspace import ensure_workspace_settings, set_live_support
+from handoff_app.services.workspace import ensure_workspace_settings, update_settings
 
 
 async def _create_staff(email: str, password: str, name: str, role: str) -> int:
@@ -40,8 +40,10 @@ async def _ensure_settings() -> int:
 async def _seed_demo() -> int:
     async with open_session() as session:
         added = await seed_demo_knowledge(session=session)
-        if added:  # a brand-new demo workspace: switch live support on so handoffs work at once
-            await set_live_support(session=session, enabled=True)
+        if added:  # a brand-new demo workspace: live support on so handoffs work at once
+            await update_settings(
+                session=session, live_support_enabled=True, widget_title="Northwind Goods"
+            )
     await dispose_engines()
     print(
         f"Demo knowledge base: {added} articles added; live support switched on "
@@ -54,7 +56,7 @@ async def _seed_demo() -> int:
 
 async def _live_support(enabled: bool) -> int:
     async with open_session() as session:
-        await set_live_support(session=session, enabled=enabled)
+        await update_settings(session=session, live_support_enabled=enabled)
     await dispose_engines()
     print(f"Live support is {'on' if enabled else 'off'}.")
     return 0

@@ -10,9 +10,11 @@ from handoff_app.pages.agent_conversation import agent_conversation_page
 from handoff_app.pages.agent_queue import agent_queue_page
 from handoff_app.pages.login import login_page
 from handoff_app.pages.not_found import not_found_page
+from handoff_app.pages.settings import settings_page
 from handoff_app.pages.visitor import visitor_page
 from handoff_app.states.agent_conversation import AgentConversationState
 from handoff_app.states.agent_queue import AgentQueueState
+from handoff_app.states.settings import SettingsState
 from handoff_app.states.staff_auth import LoginState
 from handoff_app.states.visitor import VisitorState
 
@@ -33,5 +35,8 @@ app.add_page(
     route=routes.AGENT_CONVERSATION,
     title="Conversation · Handoff",
     on_load=AgentConversationState.load,
+)
+app.add_page(
+    settings_page, route=routes.SETTINGS, title="Settings · Handoff", on_load=SettingsState.load
 )
 app.add_page(not_found_page, route="404", title="Not found")

@@ -34,6 +34,7 @@ from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import count_unclaimed, list_queue
 from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, to_public
 from handoff_app.services.transitions import staff_label
+from handoff_app.services.workspace import get_workspace_settings
 
 STAFF_QUEUE_ROOM = "staff-queue"
 STAFF_BADGE_ROOM = "staff-badge"
@@ -54,6 +55,7 @@ class ConversationRoom(rx.SharedState):
     conversation_id: int = 0
     status: str = ""
     agent_label: str = ""
+    public_agent_label: str = ""  # what the visitor sees: the owner's agent label, or the name
     assigned_staff_id: int = 0
     messages: list[MessagePublic] = []
     # id of the newest message older than `messages` (0: the window starts at the beginning)
@@ -109,9 +111,11 @@ async def fill_conversation_room(
             if conversation.assigned_staff_id
             else ""
         )
+        public_label = (await get_workspace_settings(session=session)).agent_label or label
     room.conversation_id = conversation_id
     room.status = conversation.status
     room.agent_label = label
+    room.public_agent_label = public_label
     room.assigned_staff_id = conversation.assigned_staff_id or 0
     if incremental and len(rows) <= LIVE_MESSAGE_WINDOW:
         if not rows:

@@ -9,13 +9,19 @@ from handoff_app.realtime import ConversationRoom
 from handoff_app.states.visitor import COMPOSER_ID, VisitorState
 
 # The data-state the visitor's status element reports (see DESIGN.md, UI test ids).
-VISITOR_STATE = rx.match(
-    ConversationRoom.status,
-    ("pending", "pending"),
-    ("active", "active"),
-    ("resolved", "resolved"),
-    ("dismissed", "resolved"),
-    "bot",
+VISITOR_STATE = rx.cond(
+    VisitorState.confirming
+    & (ConversationRoom.status != "pending")
+    & (ConversationRoom.status != "active"),
+    "confirming",
+    rx.match(
+        ConversationRoom.status,
+        ("pending", "pending"),
+        ("active", "active"),
+        ("resolved", "resolved"),
+        ("dismissed", "resolved"),
+        "bot",
+    ),
 )
 IS_CLOSED = (ConversationRoom.status == "resolved") | (ConversationRoom.status == "dismissed")
 
@@ -42,7 +48,7 @@ def _status_bar() -> rx.Component:
                         variant="solid",
                         custom_attrs={"data-testid": "visitor-agent-badge"},
                     ),
-                    rx.text(ConversationRoom.agent_label, size="2", weight="medium"),
+                    rx.text(ConversationRoom.public_agent_label, size="2", weight="medium"),
                     align="center",
                     spacing="2",
                 ),
@@ -59,6 +65,32 @@ def _status_bar() -> rx.Component:
                     ),
                     align="center",
                     justify="between",
+                    width="100%",
+                ),
+            ),
+            (
+                "confirming",
+                rx.hstack(
+                    rx.text("Would you like to speak with a team member?", size="2"),
+                    rx.hstack(
+                        rx.button(
+                            "Yes",
+                            size="2",
+                            on_click=VisitorState.confirm_handoff,
+                            custom_attrs={"data-testid": "visitor-confirm-yes"},
+                        ),
+                        rx.button(
+                            "No thanks",
+                            size="2",
+                            variant="soft",
+                            on_click=VisitorState.decline_handoff,
+                            custom_attrs={"data-testid": "visitor-confirm-no"},
+                        ),
+                        spacing="2",
+                    ),
+                    align="center",
+                    justify="between",
+                    wrap="wrap",
                     width="100%",
                 ),
             ),
@@ -110,7 +142,7 @@ def _composer() -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.cond(
-                    VISITOR_STATE == "bot",
+                    (VISITOR_STATE == "bot") & VisitorState.talk_button,
                     rx.button(
                         rx.icon("user-round", size=14),
                         "Talk to a human",
@@ -172,7 +204,7 @@ def visitor_page() -> rx.Component:
             rx.hstack(
                 rx.icon("message-circle", size=22, color="var(--accent-9)"),
                 rx.vstack(
-                    rx.text("Northwind Goods", weight="bold", size="3"),
+                    rx.text(VisitorState.widget_title, weight="bold", size="3"),
                     rx.text("Support chat", size="1", color="var(--gray-10)"),
                     spacing="0",
                 ),
@@ -200,4 +232,10 @@ def visitor_page() -> rx.Component:
         ),
         width="100%",
         background="var(--gray-2)",
+        # the owner's accent colour (settings → widget) on buttons, links and the visitor's bubbles
+        style={
+            "--accent-8": VisitorState.accent,
+            "--accent-9": VisitorState.accent,
+            "--accent-10": VisitorState.accent,
+        },
     )

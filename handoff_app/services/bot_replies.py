@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import select
 
 from handoff_app import events
-from handoff_app.bot.replies import Turn, generate_reply
+from handoff_app.bot.replies import ModelSettings, Turn, generate_reply
 from handoff_app.bot.retrieval import Passage
 from handoff_app.db import open_read_session, open_session
-from handoff_app.domain.lifecycle import ConversationStatus
-from handoff_app.domain.messages import Sender
-from handoff_app.models import Conversation, Message
+from handoff_app.domain.keywords import find_handoff_keyword
+from handoff_app.domain.lifecycle import ConversationStatus, TriggerType
+from handoff_app.domain.messages import Sender, clean_message_body
+from handoff_app.domain.triggers import KeywordBehaviour
+from handoff_app.models import Conversation, Message, WorkspaceSettings
 from handoff_app.services.knowledge import list_articles
 from handoff_app.services.transcript import add_message, list_messages
-from handoff_app.services.workspace import get_workspace_settings
+from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
 HISTORY_TURNS = 20
 _ROLES = {
@@ -22,6 +26,16 @@ _ROLES = {
     Sender.AGENT.value: "assistant",
     Sender.SYSTEM.value: "system",
 }
+
+
+def model_settings(settings: WorkspaceSettings) -> ModelSettings:
+    return ModelSettings(
+        model=settings.ai_model,
+        api_key=settings.ai_api_key,
+        system_prompt=settings.ai_system_prompt,
+        temperature=settings.ai_temperature,
+        timeout=float(settings.ai_reply_timeout_seconds),
+    )
 
 
 def to_turn(message: Message) -> Turn:
@@ -47,12 +61,12 @@ async def reply_as_bot(*, conversation_id: int) -> Message | None:
             session=session, conversation_id=conversation_id, limit=HISTORY_TURNS
         )
         articles = [Passage(a.title, a.body) for a in await list_articles(session=session)]
-        model = settings.ai_model
+        model = model_settings(settings)
     if not thread or thread[-1].sender != Sender.VISITOR.value:
         return None  # nothing new to answer (e.g. a duplicate trigger)
     answering = thread[-1].id
     answer = await generate_reply(
-        model=model, history=[to_turn(m) for m in thread], articles=articles
+        settings=model, history=[to_turn(m) for m in thread], articles=articles
     )
     async with open_session() as session:
         # Re-check under the row lock: a handoff during the model call silences this answer,
@@ -77,3 +91,41 @@ async def reply_as_bot(*, conversation_id: int) -> Message | None:
         await session.commit()
     await events.publish(posted)
     return message
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The settings page's "try it": what the bot would answer and whether it would escalate."""
+
+    answer: str
+    answered: bool
+    escalate: bool
+    judgment: str
+
+
+async def preview_turn(*, text: object) -> Preview:
+    """Judge `text` as the first message of a fresh conversation under the saved settings, and
+    ask the configured model for its answer. Nothing is stored."""
+    body = clean_message_body(text)
+    async with open_read_session() as session:
+        settings = await get_workspace_settings(session=session)
+        articles = [Passage(a.title, a.body) for a in await list_articles(session=session)]
+    keyword = find_handoff_keyword(body, settings.handoff_keywords)
+    if not settings.live_support_enabled:
+        escalate, judgment = False, "No escalation: live support is off."
+    elif keyword is not None and escalation_allowed(settings, TriggerType.KEYWORD):
+        escalate = True
+        ask = settings.keyword_behaviour == KeywordBehaviour.ASK
+        judgment = f'Keyword "{keyword}": ' + (
+            "the visitor is asked to confirm, then handed off."
+            if ask
+            else "handed off to the team at once."
+        )
+    elif keyword is not None:
+        escalate, judgment = False, f'Keyword "{keyword}" matched, but the trigger mode is button.'
+    else:
+        escalate, judgment = False, "No escalation: the bot answers."
+    answer = await generate_reply(
+        settings=model_settings(settings), history=[Turn("user", body)], articles=articles
+    )
+    return Preview(answer=answer.text, answered=answer.ok, escalate=escalate, judgment=judgment)

@@ -108,6 +108,7 @@ async def request_handoff(
     conversation: Conversation,
     trigger: TriggerType = TriggerType.BUTTON,
     reason: str = "The visitor asked to talk to a human.",
+    triggering_message_id: int | None = None,
 ) -> int:
     """Hand a bot conversation to the human queue; returns the new escalation id.
 
@@ -116,12 +117,17 @@ async def request_handoff(
     settings = await get_workspace_settings(session=session)
     if not escalation_allowed(settings, trigger):
         raise LiveSupportUnavailable("Live chat with our team is not available right now.")
+    triggering_message = None
+    if triggering_message_id is not None:
+        found = await session.get(Message, triggering_message_id)
+        if found is not None and found.conversation_id == conversation.id:
+            triggering_message = found
     staged = await stage_handoff(
         session=session,
         conversation=conversation,
         trigger=trigger,
         reason=reason,
-        triggering_message=None,
+        triggering_message=triggering_message,
         settings=settings,
     )
     await session.commit()
@@ -153,7 +159,7 @@ async def claim_conversation(
     posted = await _system_message(
         session=session,
         conversation_id=conversation_id,
-        body=settings.agent_joined_message.replace("{agent}", staff.label),
+        body=settings.agent_joined_message.replace("{agent}", settings.agent_label or staff.label),
     )
     await session.commit()
     await events.publish(
@@ -269,13 +275,14 @@ async def post_agent_reply(
     )
     if conversation.status != ConversationStatus.ACTIVE:
         raise PermissionDenied("Accept & Join this conversation before replying.")
+    settings = await get_workspace_settings(session=session)
     message, posted = await add_message(
         session=session,
         conversation_id=conversation_id,
         sender=Sender.AGENT,
         body=clean_message_body(body),
         author_staff_id=staff.id,
-        author_label=staff.label,
+        author_label=settings.agent_label or staff.label,  # the visitor sees the owner's label
     )
     escalation = await _open_escalation(session=session, conversation_id=conversation_id)
     if escalation is not None and escalation.first_agent_reply_at is None:

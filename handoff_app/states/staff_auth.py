@@ -53,6 +53,13 @@ async def require_staff(state: rx.State) -> StaffPublic | None:
     return await auth.current_staff()
 
 
+async def require_owner(state: rx.State) -> StaffPublic | None:
+    """Owner-only handlers start here: None (anonymous, agent, or a session that ended) means
+    refuse and change nothing."""
+    staff = await require_staff(state)
+    return staff if staff is not None and staff.role == "owner" else None
+
+
 async def refuse_page(state: rx.State):  # type: ignore[no-untyped-def]
     """For a staff page opened without a live session: leave every room, go to /login."""
     await leave_rooms(state)

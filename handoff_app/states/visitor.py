@@ -5,12 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from handoff_app.db import open_read_session, open_session
-from handoff_app.domain.lifecycle import TransitionNotAllowed
+from handoff_app.domain.lifecycle import TransitionNotAllowed, TriggerType
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
 from handoff_app.realtime import join_conversation
 from handoff_app.services import conversations, handoff
 from handoff_app.services.bot_replies import reply_as_bot
 from handoff_app.services.errors import ServiceError
+from handoff_app.services.workspace import get_workspace_settings, talk_button_shown
 from handoff_app.states.history import HistoryMixin
 from handoff_app.states.tab_order import tab_lock
 
@@ -23,6 +24,14 @@ class VisitorState(HistoryMixin, rx.State):
     bot_typing: bool = False
 
     seen_id: int = 0  # the newest message id this tab has shown (read receipts build on it)
+
+    # from the owner's settings, read at every page load
+    talk_button: bool = False
+    widget_title: str = "Chat with us"
+    accent: str = "#2563eb"
+    # a handoff keyword under "ask first": the question is shown until Yes or No
+    confirming: bool = False
+    _confirm_message_id: int = 0
 
     @rx.event
     def clear_error(self) -> None:
@@ -54,7 +63,12 @@ class VisitorState(HistoryMixin, rx.State):
     async def load(self) -> None:
         """On page load (and after a reconnect): re-join the room and resync from the database."""
         self.error = ""
+        self.confirming = False
         self._reset_history()
+        async with open_read_session() as session:
+            settings = await get_workspace_settings(session=session)
+        self.talk_button = talk_button_shown(settings)
+        self.widget_title, self.accent = settings.widget_title, settings.widget_accent
         conversation_id = await self._conversation_id()
         if conversation_id is None:
             self.conversation_key = ""  # none yet, or unknown (e.g. database reset): start afresh
@@ -98,7 +112,11 @@ class VisitorState(HistoryMixin, rx.State):
                 async with self:
                     self.error = str(exc)
                 return None
-            if shown != ("", post.bot_should_reply):  # skip a round of room locks if unchanged
+            if post.confirm_keyword is not None:
+                async with self:
+                    self.error, self.confirming = "", True
+                    self._confirm_message_id = post.message.id or 0
+            elif shown != ("", post.bot_should_reply):  # skip a round of locks if unchanged
                 async with self:
                     self.error = ""
                     self.bot_typing = post.bot_should_reply
@@ -137,22 +155,55 @@ class VisitorState(HistoryMixin, rx.State):
 
     @rx.event
     async def talk_to_human(self) -> None:
+        await self._request_handoff(TriggerType.BUTTON, "The visitor asked to talk to a human.")
+
+    async def _request_handoff(
+        self, trigger: TriggerType, reason: str, triggering_message_id: int | None = None
+    ) -> None:
         try:
             conversation_id = await self._ensure_conversation()
             async with open_session() as session:
                 conversation = await conversations.get_conversation(
                     session=session, conversation_id=conversation_id
                 )
-                await handoff.request_handoff(session=session, conversation=conversation)
+                await handoff.request_handoff(
+                    session=session,
+                    conversation=conversation,
+                    trigger=trigger,
+                    reason=reason,
+                    triggering_message_id=triggering_message_id,
+                )
         except ServiceError as exc:
             self.error = str(exc)
         except TransitionNotAllowed:
             self.error = "Our team already has your request."
 
     @rx.event
+    async def confirm_handoff(self) -> None:
+        """ "Yes" to "Would you like to speak with a team member?" after a keyword."""
+        if not self.confirming:
+            return
+        self.confirming = False
+        await self._request_handoff(
+            TriggerType.KEYWORD,
+            "The visitor wrote a handoff keyword and confirmed.",
+            self._confirm_message_id or None,
+        )
+
+    @rx.event
+    def decline_handoff(self):  # type: ignore[no-untyped-def]
+        """ "No thanks": the bot answers the message that matched the keyword."""
+        if not self.confirming:
+            return None
+        self.confirming = False
+        self.bot_typing = True
+        return VisitorState.answer_as_bot
+
+    @rx.event
     async def new_conversation(self) -> None:
         """After a resolution: a fresh conversation, joined at once."""
         self.conversation_key = ""
         self.error = ""
+        self.confirming = False
         self._reset_history()
         await self._ensure_conversation()
