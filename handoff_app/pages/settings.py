@@ -199,8 +199,6 @@ def _settings_form() -> rx.Component:
                     "failure_threshold",
                     "Blank = off. Failures: no confident answer, provider error, thumbs-down.",
                     type="number",
-                    min=1,
-                    max=20,
                 ),
                 _area(
                     "Sensitive topics",
@@ -245,7 +243,6 @@ def _settings_form() -> rx.Component:
                     "response_timeout_seconds",
                     "How long a visitor waits before being offered to leave contact details.",
                     type="number",
-                    min=10,
                 ),
             ),
             _group(
@@ -262,10 +259,8 @@ def _settings_form() -> rx.Component:
                     "0 to 2.",
                     type="number",
                     step="0.1",
-                    min=0,
-                    max=2,
                 ),
-                _text("Reply timeout (seconds)", "ai_reply_timeout_seconds", type="number", min=1),
+                _text("Reply timeout (seconds)", "ai_reply_timeout_seconds", type="number"),
             ),
             _group(
                 "Notifications",
@@ -285,7 +280,7 @@ def _settings_form() -> rx.Component:
                 "Email (SMTP)",
                 "For invites and alerts. Blank host = the HANDOFF_SMTP_* environment variables.",
                 _text("Host", "smtp_host"),
-                _text("Port", "smtp_port", type="number", min=1, max=65535),
+                _text("Port", "smtp_port", type="number"),
                 _select(
                     "Security",
                     "smtp_security",
