@@ -6,6 +6,7 @@ import reflex as rx
 
 from handoff_app import realtime, routes
 from handoff_app.bot.local_provider import register_local_provider
+from handoff_app.notifications import webhook
 from handoff_app.pages.agent_conversation import agent_conversation_page
 from handoff_app.pages.agent_queue import agent_queue_page
 from handoff_app.pages.login import login_page
@@ -19,6 +20,7 @@ from handoff_app.states.staff_auth import LoginState
 from handoff_app.states.visitor import VisitorState
 
 realtime.install()
+webhook.install()
 register_local_provider()
 
 app = rx.App(stylesheets=["/app.css"])

@@ -230,6 +230,8 @@ class WorkspaceSettings(SQLModel, table=True):
     ai_api_key: str = Field(
         default="", max_length=500, sa_column_kwargs={"server_default": ""}
     )  # write-only: never sent to a browser
+    # blank = the provider's default endpoint; set for Azure, Ollama or an OpenAI-compatible server
+    ai_api_base: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     ai_system_prompt: str = Field(
         default="", sa_column=sa.Column(sa.Text(), nullable=False, server_default="")
     )

@@ -37,6 +37,7 @@ class ModelSettings:
 
     model: str = "local/kb"
     api_key: str = ""
+    api_base: str = ""
     system_prompt: str = ""
     temperature: float = 0.2
     timeout: float = 30.0
@@ -60,6 +61,7 @@ async def generate_reply(
             timeout=settings.timeout,
             temperature=settings.temperature,
             api_key=settings.api_key or None,
+            api_base=settings.api_base or None,
         )
     except Exception as exc:
         log.warning("bot provider %s failed: %s", model, exc)

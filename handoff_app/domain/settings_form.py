@@ -204,6 +204,7 @@ FIELDS: dict[str, Parser] = {
     ),
     "ai_model": _model,
     "ai_api_key": lambda raw: _text(raw, max_length=500, what="The API key"),
+    "ai_api_base": _url,
     "ai_system_prompt": lambda raw: _text(raw, max_length=4000, what="The system prompt"),
     "ai_temperature": lambda raw: _number(raw, low=0, high=2, what="The temperature"),
     "ai_reply_timeout_seconds": lambda raw: _integer(
@@ -241,13 +242,14 @@ def _working_hours(form: Mapping[str, object], errors: dict[str, str]) -> dict[s
 
 
 def parse_settings(form: Mapping[str, object]) -> ParsedSettings:
-    """Parse a submitted settings form. Missing switches are off (an unchecked box sends
-    nothing); a missing other field is an error, so a partial form never saves."""
+    """Parse a submitted settings form. A missing switch is off (an unchecked box sends
+    nothing), a missing secret is kept; any other missing field is an error, so a partial form
+    never saves."""
     parsed = ParsedSettings()
     for name, parser in FIELDS.items():
         raw = form.get(name)
-        if raw is None and name in SWITCH_FIELDS:
-            raw = ""
+        if raw is None and (name in SWITCH_FIELDS or name in SECRET_FIELDS):
+            raw = ""  # an unchecked switch sends nothing; a blank secret keeps the stored one
         if not isinstance(raw, str):
             parsed.errors[name] = "This field is missing."
             continue

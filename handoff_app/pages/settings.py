@@ -252,6 +252,11 @@ def _settings_form() -> rx.Component:
                 _secret(
                     "API key", "ai_api_key", "Write-only: stored on the server, never shown again."
                 ),
+                _text(
+                    "API base URL",
+                    "ai_api_base",
+                    "Blank = the provider default. For Azure, Ollama or a compatible server.",
+                ),
                 _area("System prompt", "ai_system_prompt", "Blank = the built-in prompt.", rows=4),
                 _text(
                     "Temperature",

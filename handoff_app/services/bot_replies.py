@@ -32,6 +32,7 @@ def model_settings(settings: WorkspaceSettings) -> ModelSettings:
     return ModelSettings(
         model=settings.ai_model,
         api_key=settings.ai_api_key,
+        api_base=settings.ai_api_base,
         system_prompt=settings.ai_system_prompt,
         temperature=settings.ai_temperature,
         timeout=float(settings.ai_reply_timeout_seconds),

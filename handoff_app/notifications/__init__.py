@@ -1,0 +1,1 @@
+"""Telling people outside the dashboard: webhooks and email (no reflex imports here)."""
