@@ -246,3 +246,28 @@ async def test_messages_cross_workers_live_both_ways(
     finally:
         await agent.close()
         await watcher.close()
+
+
+async def test_a_setting_saved_on_worker_a_applies_on_worker_b_at_once(
+    cluster: Cluster,
+) -> None:
+    """The owner adds a keyword through /settings on worker A; a visitor on worker B typing it
+    is handed off straight away, with no restart."""
+    owner_token = await rs.sign_in(cluster.url_a, OWNER_EMAIL, PASSWORD)
+    owner = rs.ReflexSocket(cluster.url_a)
+    await owner.connect("/settings", storage=rs.staff_storage(owner_token))
+    visitor, _conversation_id = await rs.visitor_with_conversation(
+        cluster.url_b, body="Hello there"
+    )
+    try:
+        form = await owner.wait_for(lambda s: s.get(rs.SETTINGS, {}).get("form"))
+        keyword = f"mango lassi {uuid.uuid4().hex[:4]}"
+        changed = dict(form) | {"handoff_keywords": form["handoff_keywords"] + "\n" + keyword}
+        await owner.send(rs.SETTINGS, "save", {"form": changed})
+        await owner.wait_for(lambda s: s.get(rs.SETTINGS, {}).get("notice"))
+        assert owner.var(rs.SETTINGS, "errors") in ({}, None)
+        await visitor.send(rs.VISITOR, "send", {"form": {"body": f"One {keyword.upper()} please"}})
+        await visitor.wait_for(lambda s: rs.room(s).get("status") == "pending")
+    finally:
+        await owner.close()
+        await visitor.close()
