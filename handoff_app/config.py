@@ -31,3 +31,9 @@ def async_database_url(sync_url: str | None = None) -> str:
 
 def staff_session_days() -> int:
     return int(os.environ.get("HANDOFF_STAFF_SESSION_DAYS", "14"))
+
+
+def public_url(fallback_origin: str = "") -> str:
+    """The app's address as people outside reach it (links in emails, the embed snippet):
+    `HANDOFF_PUBLIC_URL`, else the origin the owner's browser is on."""
+    return (os.environ.get("HANDOFF_PUBLIC_URL") or fallback_origin).rstrip("/")

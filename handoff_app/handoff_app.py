@@ -12,7 +12,7 @@ from handoff_app.pages.agent_queue import agent_queue_page
 from handoff_app.pages.login import login_page
 from handoff_app.pages.not_found import not_found_page
 from handoff_app.pages.settings import settings_page
-from handoff_app.pages.visitor import visitor_page
+from handoff_app.pages.visitor import visitor_page, widget_page
 from handoff_app.states.agent_conversation import AgentConversationState
 from handoff_app.states.agent_queue import AgentQueueState
 from handoff_app.states.settings import SettingsState
@@ -23,8 +23,13 @@ realtime.install()
 webhook.install()
 register_local_provider()
 
-app = rx.App(stylesheets=["/app.css"])
+app = rx.App(
+    stylesheets=["/app.css"],
+    # first in <head>: storage that works inside a third-party iframe (the embedded widget)
+    head_components=[rx.el.script(src="/storage-fallback.js")],
+)
 app.add_page(visitor_page, route=routes.VISITOR, title="Support chat", on_load=VisitorState.load)
+app.add_page(widget_page, route=routes.WIDGET, title="Chat", on_load=VisitorState.load)
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · Handoff", on_load=LoginState.load)
 app.add_page(
     agent_queue_page,

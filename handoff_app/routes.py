@@ -1,6 +1,7 @@
 """Route constants."""
 
 VISITOR = "/"
+WIDGET = "/widget"  # the chat inside the iframe of /embed.js (assets/embed.js)
 LOGIN = "/login"
 AGENT_QUEUE = "/agent"
 AGENT_CONVERSATION = "/agent/conversations/[conv_id]"

@@ -6,6 +6,7 @@ one message per bad field, to show next to it. Nothing is saved unless every fie
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -298,3 +299,12 @@ def mask_secret(secret: str) -> str:
     if not secret:
         return ""
     return "•" * 8 + (secret[-4:] if len(secret) >= 12 else "")
+
+
+def embed_snippet(app_url: str, *, accent: str, title: str) -> str:
+    """The tag an owner pastes into their site to get the chat launcher (assets/embed.js)."""
+    return (
+        f'<script src="{html.escape(app_url, quote=True)}/embed.js" '
+        f'data-accent="{html.escape(accent, quote=True)}" '
+        f'data-title="{html.escape(title, quote=True)}" async></script>'
+    )

@@ -160,6 +160,43 @@ def _hours_row(day: str) -> rx.Component:
     )
 
 
+def _embed_snippet() -> rx.Component:
+    return rx.vstack(
+        rx.text("Embed on your site", size="2", weight="medium"),
+        rx.text(
+            "Paste this before </body> on any page: a chat bubble opens the widget. "
+            "Save first to put a new colour or title in it.",
+            size="1",
+            color="var(--gray-10)",
+        ),
+        rx.hstack(
+            rx.code(
+                S.embed_snippet,
+                variant="soft",
+                size="1",
+                style={"white_space": "pre-wrap", "word_break": "break-all", "flex": "1"},
+                custom_attrs={"data-testid": "settings-embed-snippet"},
+            ),
+            rx.button(
+                rx.icon("copy", size=14),
+                "Copy",
+                type="button",
+                size="1",
+                variant="soft",
+                on_click=[
+                    rx.set_clipboard(S.embed_snippet),
+                    rx.toast.success("Snippet copied"),
+                ],
+                custom_attrs={"data-testid": "settings-embed-copy-button"},
+            ),
+            align="start",
+            width="100%",
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
 def _settings_form() -> rx.Component:
     return rx.form(
         rx.vstack(
@@ -280,6 +317,7 @@ def _settings_form() -> rx.Component:
                 "How the chat looks to visitors.",
                 _text("Title", "widget_title"),
                 _text("Accent colour", "widget_accent", "A hex colour such as #2563eb."),
+                _embed_snippet(),
             ),
             _group(
                 "Email (SMTP)",

@@ -196,46 +196,84 @@ def _welcome() -> rx.Component:
     )
 
 
-def visitor_page() -> rx.Component:
+def _accent_style() -> dict[str, object]:
+    """The owner's accent colour (settings → widget) on buttons, links and the visitor's bubbles."""
+    return {
+        "--accent-8": VisitorState.accent,
+        "--accent-9": VisitorState.accent,
+        "--accent-10": VisitorState.accent,
+    }
+
+
+def _header(*, closable: bool) -> rx.Component:
+    return rx.hstack(
+        rx.icon("message-circle", size=22, color="var(--accent-9)"),
+        rx.vstack(
+            rx.text(VisitorState.widget_title, weight="bold", size="3"),
+            rx.text("Support chat", size="1", color="var(--gray-10)"),
+            spacing="0",
+        ),
+        rx.spacer(),
+        rx.icon_button(
+            rx.icon("x", size=18),
+            variant="ghost",
+            color_scheme="gray",
+            aria_label="Close chat",
+            custom_attrs={"data-testid": "widget-close-button"},
+        )
+        if closable
+        else rx.fragment(),
+        align="center",
+        padding="0.8rem 1rem",
+        border_bottom="1px solid var(--gray-4)",
+        width="100%",
+    )
+
+
+def _chat(*, closable: bool, **panel: object) -> rx.Component:
     from handoff_app.components.messages import message_thread
 
+    return rx.vstack(
+        _header(closable=closable),
+        _welcome(),
+        message_thread(
+            history=VisitorState,
+            testid="visitor-message",
+            mine="visitor",
+            footer=_typing(),
+        ),
+        _status_bar(),
+        _composer(),
+        spacing="0",
+        width="100%",
+        height="100dvh",
+        background="var(--color-panel-solid)",
+        custom_attrs={"data-accent": VisitorState.accent},
+        **panel,
+    )
+
+
+def visitor_page() -> rx.Component:
+    """`/`: the chat as a full page."""
     return rx.center(
-        rx.vstack(
-            rx.hstack(
-                rx.icon("message-circle", size=22, color="var(--accent-9)"),
-                rx.vstack(
-                    rx.text(VisitorState.widget_title, weight="bold", size="3"),
-                    rx.text("Support chat", size="1", color="var(--gray-10)"),
-                    spacing="0",
-                ),
-                align="center",
-                padding="0.8rem 1rem",
-                border_bottom="1px solid var(--gray-4)",
-                width="100%",
-            ),
-            _welcome(),
-            message_thread(
-                history=VisitorState,
-                testid="visitor-message",
-                mine="visitor",
-                footer=_typing(),
-            ),
-            _status_bar(),
-            _composer(),
-            spacing="0",
-            width="100%",
+        _chat(
+            closable=False,
             max_width="720px",
-            height="100dvh",
-            background="var(--color-panel-solid)",
             border_left="1px solid var(--gray-4)",
             border_right="1px solid var(--gray-4)",
         ),
         width="100%",
         background="var(--gray-2)",
-        # the owner's accent colour (settings → widget) on buttons, links and the visitor's bubbles
-        style={
-            "--accent-8": VisitorState.accent,
-            "--accent-9": VisitorState.accent,
-            "--accent-10": VisitorState.accent,
-        },
+        style=_accent_style(),
+    )
+
+
+def widget_page() -> rx.Component:
+    """`/widget`: the same chat, made to fill the iframe that `/embed.js` opens on a customer's
+    site; the bridge script tells the host page about agent replies (unread dot) and "close"."""
+    return rx.box(
+        _chat(closable=True),
+        rx.script(src="/widget-bridge.js"),
+        width="100%",
+        style=_accent_style(),
     )

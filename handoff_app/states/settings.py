@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from handoff_app.config import public_url
 from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.messages import InvalidMessage
+from handoff_app.domain.settings_form import embed_snippet
 from handoff_app.realtime import leave_rooms
 from handoff_app.services import knowledge
 from handoff_app.services.bot_replies import preview_turn
@@ -34,6 +36,7 @@ class SettingsState(rx.State):
     errors: dict[str, str] = {}
     notice: str = ""
     error: str = ""
+    embed_snippet: str = ""
 
     articles: list[knowledge.ArticlePublic] = []
     kb_query: str = ""
@@ -51,6 +54,11 @@ class SettingsState(rx.State):
     def _show(self, view: SettingsView) -> None:
         self.form = view.form
         self.masked = view.masked_secrets
+        self.embed_snippet = embed_snippet(
+            public_url(self.router.page.host),
+            accent=view.form.get("widget_accent", ""),
+            title=view.form.get("widget_title", ""),
+        )
 
     @rx.event
     async def load(self):  # type: ignore[no-untyped-def]
