@@ -55,6 +55,18 @@ class ConversationHandedBack(ConversationEvent):
     staff_id: int | None
 
 
+@dataclass(frozen=True)
+class EscalationBusy(ConversationEvent):
+    """The response deadline passed with nobody claiming (the sweeper, exactly once)."""
+
+    escalation_id: int
+
+
+@dataclass(frozen=True)
+class LeadCaptured(ConversationEvent):
+    escalation_id: int
+
+
 Subscriber = Callable[[ConversationEvent], Awaitable[None]]
 _subscribers: list[Subscriber] = []
 

@@ -18,6 +18,7 @@ from handoff_app.states.agent_queue import AgentQueueState
 from handoff_app.states.settings import SettingsState
 from handoff_app.states.staff_auth import LoginState
 from handoff_app.states.visitor import VisitorState
+from handoff_app.sweeper import run_sweeper
 
 realtime.install()
 webhook.install()
@@ -28,6 +29,7 @@ app = rx.App(
     # first in <head>: storage that works inside a third-party iframe (the embedded widget)
     head_components=[rx.el.script(src="/storage-fallback.js")],
 )
+app.register_lifespan_task(run_sweeper)
 app.add_page(visitor_page, route=routes.VISITOR, title="Support chat", on_load=VisitorState.load)
 app.add_page(widget_page, route=routes.WIDGET, title="Chat", on_load=VisitorState.load)
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · Handoff", on_load=LoginState.load)

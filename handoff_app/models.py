@@ -137,7 +137,12 @@ class Escalation(SQLModel, table=True):
     triggering_message_id: int | None = Field(default=None)
     triggering_text: str = Field(default="", max_length=4000)
     requested_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
-    response_deadline: datetime | None = Field(default=None, sa_column=_time_column())
+    # when the visitor is told nobody came (the sweeper acts on it; None = no deadline)
+    response_deadline: datetime | None = Field(default=None, sa_column=_time_column(index=True))
+    # set once by the sweeper when the deadline passed unclaimed: the visitor sees "busy"
+    busy_at: datetime | None = Field(default=None, sa_column=_time_column())
+    # requested outside working hours or while no agent was available: the visitor sees "away"
+    away: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     claimed_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     claimed_at: datetime | None = Field(default=None, sa_column=_time_column())
     first_agent_reply_at: datetime | None = Field(default=None, sa_column=_time_column())

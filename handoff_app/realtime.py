@@ -28,12 +28,18 @@ from reflex.utils.prerequisites import get_app
 from handoff_app import events
 from handoff_app.coalescing import Coalescer
 from handoff_app.db import open_read_session
-from handoff_app.domain.lifecycle import HUMAN_STATUSES
+from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
 from handoff_app.models import Conversation, MessagePublic, QueueRow
 from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import count_unclaimed, list_queue
 from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, to_public
 from handoff_app.services.transitions import staff_label
+from handoff_app.services.waiting import (
+    WaitInfo,
+    queue_positions,
+    recent_waits,
+    wait_info,
+)
 from handoff_app.services.workspace import get_workspace_settings
 
 STAFF_QUEUE_ROOM = "staff-queue"
@@ -60,6 +66,11 @@ class ConversationRoom(rx.SharedState):
     messages: list[MessagePublic] = []
     # id of the newest message older than `messages` (0: the window starts at the beginning)
     before_window_id: int = 0
+    # while in the queue: waiting | busy (deadline passed) | away (nobody available); else ""
+    wait_state: str = ""
+    queue_position: int = 0
+    wait_estimate: str = ""
+    lead_contact: str = ""
 
 
 class ConversationContextRoom(rx.SharedState):
@@ -68,6 +79,8 @@ class ConversationContextRoom(rx.SharedState):
     trigger: str = ""
     reason: str = ""
     triggering_text: str = ""
+    lead_contact: str = ""  # the phone or email the visitor left while waiting
+    wait_state: str = ""  # waiting | busy | away while in the queue
 
 
 class StaffQueueRoom(rx.SharedState):
@@ -112,11 +125,17 @@ async def fill_conversation_room(
             else ""
         )
         public_label = (await get_workspace_settings(session=session)).agent_label or label
+        waiting = (
+            await wait_info(session=session, conversation_id=conversation_id)
+            if conversation.status == ConversationStatus.PENDING
+            else WaitInfo()
+        )
     room.conversation_id = conversation_id
     room.status = conversation.status
     room.agent_label = label
     room.public_agent_label = public_label
     room.assigned_staff_id = conversation.assigned_staff_id or 0
+    _show_wait(room, waiting)
     if incremental and len(rows) <= LIVE_MESSAGE_WINDOW:
         if not rows:
             return
@@ -134,12 +153,27 @@ async def fill_conversation_room(
     room.messages = [to_public(m) for m in window]
 
 
+def _show_wait(room: ConversationRoom, waiting: WaitInfo) -> None:
+    """Assign only what changed: Reflex sends a var whenever it is assigned."""
+    for name, value in (
+        ("wait_state", waiting.state),
+        ("queue_position", waiting.position),
+        ("wait_estimate", waiting.estimate),
+        ("lead_contact", waiting.lead_contact),
+    ):
+        if getattr(room, name) != value:
+            setattr(room, name, value)
+
+
 async def fill_context_room(room: ConversationContextRoom, conversation_id: int) -> None:
     async with open_read_session() as session:
         latest = await get_latest_escalation(session=session, conversation_id=conversation_id)
+        waiting = await wait_info(session=session, conversation_id=conversation_id)
     room.trigger = latest.trigger if latest else ""
     room.reason = latest.reason if latest else ""
     room.triggering_text = latest.triggering_text if latest else ""
+    room.lead_contact = (latest.lead_contact or "") if latest else ""
+    room.wait_state = waiting.state
 
 
 async def fill_staff_queue(room: StaffQueueRoom) -> None:
@@ -236,6 +270,28 @@ async def push_context(conversation_id: int) -> None:
     )
 
 
+async def push_waiting_rooms() -> None:
+    """Every waiting visitor's place in the queue and estimate, after the queue changed."""
+    async with open_read_session() as session:
+        positions = await queue_positions(session=session)
+        waits = await recent_waits(session=session)
+        infos = {
+            cid: await wait_info(
+                session=session, conversation_id=cid, positions=positions, waits=waits
+            )
+            for cid in positions
+        }
+    for cid, info in infos.items():
+        await _push(ConversationRoom, conversation_room(cid), _wait_filler(info))
+
+
+def _wait_filler(waiting: WaitInfo) -> Callable[[ConversationRoom], Awaitable[None]]:
+    async def fill(room: ConversationRoom) -> None:
+        _show_wait(room, waiting)
+
+    return fill
+
+
 async def push_queue_rows() -> None:
     await _push(StaffQueueRoom, STAFF_QUEUE_ROOM, fill_staff_queue)
 
@@ -261,6 +317,8 @@ async def on_event(event: events.ConversationEvent) -> None:
     _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
     _pushes.schedule("queue-rows", push_queue_rows)
     _pushes.schedule("badge", push_badge)
+    # the other waiting visitors' places in the queue (not urgent: at most once a second)
+    _pushes.schedule("waiting-rooms", push_waiting_rooms, min_interval=PREVIEW_INTERVAL)
 
 
 def install() -> None:

@@ -55,6 +55,11 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_invite', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_invite_email'), ['email'], unique=False)
 
+    with op.batch_alter_table('escalation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('busy_at', handoff_app.models.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('away', sa.Boolean(), server_default='0', nullable=False))
+        batch_op.create_index(batch_op.f('ix_escalation_response_deadline'), ['response_deadline'], unique=False)
+
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('removed_at', handoff_app.models.UTCDateTime(timezone=True), nullable=True))
 
@@ -123,6 +128,11 @@ def downgrade() -> None:
 
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.drop_column('removed_at')
+
+    with op.batch_alter_table('escalation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_escalation_response_deadline'))
+        batch_op.drop_column('away')
+        batch_op.drop_column('busy_at')
 
     with op.batch_alter_table('staff_invite', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_invite_email'))

@@ -21,6 +21,7 @@ class LifecycleAction(StrEnum):
     HAND_BACK = "hand_back"
     DISMISS = "dismiss"
     TAKEOVER = "takeover"
+    CONTINUE_WITH_AI = "continue_with_ai"  # the waiting visitor goes back to the bot
 
 
 class TriggerType(StrEnum):
@@ -43,6 +44,7 @@ TRANSITIONS: dict[tuple[ConversationStatus, LifecycleAction], ConversationStatus
     (S.PENDING, A.HAND_BACK): S.BOT,
     (S.PENDING, A.DISMISS): S.DISMISSED,
     (S.PENDING, A.RESOLVE): S.RESOLVED,
+    (S.PENDING, A.CONTINUE_WITH_AI): S.BOT,
     (S.ACTIVE, A.REJECT): S.PENDING,
     (S.ACTIVE, A.RESOLVE): S.RESOLVED,
     (S.ACTIVE, A.HAND_BACK): S.BOT,

@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from handoff_app.domain.availability import WEEKDAYS
 from handoff_app.domain.triggers import KeywordBehaviour, TriggerMode
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = dict(
     zip(
         WEEKDAYS,
@@ -201,7 +201,7 @@ FIELDS: dict[str, Parser] = {
     "timezone": _timezone,
     "agents_available": _switch,
     "response_timeout_seconds": lambda raw: _integer(
-        raw, low=10, high=86_400, what="The response timeout"
+        raw, low=1, high=86_400, what="The response timeout"
     ),
     "ai_model": _model,
     "ai_api_key": lambda raw: _text(raw, max_length=500, what="The API key"),

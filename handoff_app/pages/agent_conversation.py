@@ -170,6 +170,38 @@ def _context_panel() -> rx.Component:
             ),
             rx.text("The bot is handling this conversation.", size="2", color="var(--gray-11)"),
         ),
+        rx.cond(
+            C.wait_state == "busy",
+            rx.callout(
+                "Nobody answered within the response timeout: the visitor was offered to "
+                "leave their contact details.",
+                icon="clock",
+                color_scheme="red",
+                size="1",
+            ),
+        ),
+        rx.cond(
+            C.wait_state == "away",
+            rx.callout(
+                "Asked outside working hours or while no agent was available.",
+                icon="moon",
+                color_scheme="amber",
+                size="1",
+            ),
+        ),
+        rx.cond(
+            C.lead_contact != "",
+            rx.vstack(
+                rx.text("Contact left by the visitor", size="2", color="var(--gray-11)"),
+                rx.text(
+                    C.lead_contact,
+                    size="2",
+                    weight="bold",
+                    custom_attrs={"data-testid": "conversation-lead-contact"},
+                ),
+                spacing="1",
+            ),
+        ),
         width=["100%", "100%", "300px"],
         padding="1rem",
         spacing="3",

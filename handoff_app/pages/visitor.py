@@ -16,7 +16,10 @@ VISITOR_STATE = rx.cond(
     "confirming",
     rx.match(
         ConversationRoom.status,
-        ("pending", "pending"),
+        (
+            "pending",
+            rx.match(ConversationRoom.wait_state, ("busy", "busy"), ("away", "away"), "pending"),
+        ),
         ("active", "active"),
         ("resolved", "resolved"),
         ("dismissed", "resolved"),
@@ -24,6 +27,60 @@ VISITOR_STATE = rx.cond(
     ),
 )
 IS_CLOSED = (ConversationRoom.status == "resolved") | (ConversationRoom.status == "dismissed")
+
+
+def _nobody_can_come(message: str | rx.Var[str]) -> rx.Component:
+    """Busy (nobody claimed in time) and away (outside hours, nobody available): say so, take a
+    phone or email, or go back to the AI. The request stays in the queue either way."""
+    return rx.vstack(
+        rx.text(message, size="2"),
+        rx.cond(
+            ConversationRoom.lead_contact != "",
+            rx.text(
+                "Thanks! We'll contact you at ",
+                rx.text.strong(ConversationRoom.lead_contact),
+                ". You can keep writing here too.",
+                size="2",
+                custom_attrs={"data-testid": "visitor-lead-saved"},
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="contact",
+                        placeholder="Phone or email",
+                        type="text",
+                        auto_complete="email",
+                        aria_label="Your phone number or email address",
+                        width="100%",
+                        custom_attrs={"data-testid": "visitor-lead-input"},
+                    ),
+                    rx.button(
+                        "Send",
+                        type="submit",
+                        size="2",
+                        custom_attrs={"data-testid": "visitor-lead-submit"},
+                    ),
+                    width="100%",
+                ),
+                on_submit=VisitorState.leave_contact,
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            VisitorState.lead_error != "",
+            rx.text(VisitorState.lead_error, size="1", color="var(--red-11)", role="alert"),
+        ),
+        rx.button(
+            rx.icon("bot", size=14),
+            "Continue with AI",
+            variant="soft",
+            size="1",
+            on_click=VisitorState.continue_with_ai,
+            custom_attrs={"data-testid": "visitor-continue-ai-button"},
+        ),
+        spacing="2",
+        width="100%",
+    )
 
 
 def _status_bar() -> rx.Component:
@@ -34,11 +91,33 @@ def _status_bar() -> rx.Component:
                 "pending",
                 rx.hstack(
                     rx.spinner(size="2"),
-                    rx.text("Waiting for a team member to join…", size="2"),
+                    rx.vstack(
+                        rx.text(VisitorState.waiting_message, size="2"),
+                        rx.cond(
+                            ConversationRoom.queue_position > 0,
+                            rx.text(
+                                "You are number ",
+                                ConversationRoom.queue_position,
+                                " in the queue",
+                                rx.cond(
+                                    ConversationRoom.wait_estimate != "",
+                                    " · estimated wait " + ConversationRoom.wait_estimate,
+                                    "",
+                                ),
+                                ".",
+                                size="1",
+                                color="var(--gray-10)",
+                                custom_attrs={"data-testid": "visitor-queue-position"},
+                            ),
+                        ),
+                        spacing="0",
+                    ),
                     align="center",
                     spacing="2",
                 ),
             ),
+            ("busy", _nobody_can_come(VisitorState.busy_message)),
+            ("away", _nobody_can_come(VisitorState.away_message)),
             (
                 "active",
                 rx.hstack(

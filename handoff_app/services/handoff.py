@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
+from handoff_app.domain.availability import team_reachable
 from handoff_app.domain.lifecycle import (
     ConversationStatus,
     LifecycleAction,
@@ -76,6 +77,15 @@ async def stage_handoff(
         assigned_staff_id=None,
     )
     now = utcnow()
+    # Outside working hours or with nobody available the request still reaches the queue
+    # (nothing is lost), but the visitor is told so at once instead of waiting: no deadline.
+    away = not team_reachable(
+        now,
+        agents_available=settings.agents_available,
+        hours_enforced=settings.working_hours_enforced,
+        hours=settings.working_hours,
+        timezone=settings.timezone,
+    )
     escalation = Escalation(
         conversation_id=conversation.id,
         trigger=trigger.value,
@@ -83,13 +93,18 @@ async def stage_handoff(
         triggering_message_id=triggering_message.id if triggering_message else None,
         triggering_text=triggering_message.body if triggering_message else "",
         requested_at=now,
-        response_deadline=now + timedelta(seconds=settings.response_timeout_seconds),
+        response_deadline=(
+            None if away else now + timedelta(seconds=settings.response_timeout_seconds)
+        ),
+        away=away,
     )
     session.add(escalation)
     await session.flush()
     assert escalation.id is not None
     posted = await _system_message(
-        session=session, conversation_id=conversation.id, body=settings.handoff_message
+        session=session,
+        conversation_id=conversation.id,
+        body=settings.away_message if away else settings.handoff_message,
     )
     return StagedHandoff(
         escalation_id=escalation.id,
@@ -179,14 +194,15 @@ async def _end_handoff(
     *,
     session: AsyncSession,
     conversation_id: int,
-    staff: StaffPublic,
+    staff: StaffPublic | None,
     action: LifecycleAction,
     outcome: str,
     event: events.ConversationEvent,
     notice: Callable[[WorkspaceSettings], str] | None,
     **values: Any,
 ) -> None:
-    """Close the open escalation with `action`; post `notice` to the transcript if given."""
+    """Close the open escalation with `action`; post `notice` to the transcript if given.
+    `staff` None: the visitor acts (continue with the AI)."""
     await move_conversation(
         session=session, conversation_id=conversation_id, action=action, actor=staff, **values
     )
@@ -303,3 +319,18 @@ async def get_latest_escalation(
         .order_by(col(Escalation.id).desc())
     )
     return result.first()
+
+
+async def continue_with_ai(*, session: AsyncSession, conversation_id: int) -> None:
+    """The waiting visitor gives up on a person and goes back to the bot (busy or away).
+    Their contact details, if they left some, stay on the closed escalation."""
+    await _end_handoff(
+        session=session,
+        conversation_id=conversation_id,
+        staff=None,
+        action=LifecycleAction.CONTINUE_WITH_AI,
+        outcome="continued_with_ai",
+        event=events.ConversationHandedBack(conversation_id=conversation_id, staff_id=None),
+        notice=lambda settings: settings.handback_message,
+        assigned_staff_id=None,
+    )

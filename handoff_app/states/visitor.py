@@ -8,7 +8,7 @@ from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.lifecycle import TransitionNotAllowed, TriggerType
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
 from handoff_app.realtime import join_conversation
-from handoff_app.services import conversations, handoff
+from handoff_app.services import conversations, handoff, waiting
 from handoff_app.services.bot_replies import reply_as_bot
 from handoff_app.services.errors import ServiceError
 from handoff_app.services.workspace import get_workspace_settings, talk_button_shown
@@ -29,6 +29,10 @@ class VisitorState(HistoryMixin, rx.State):
     talk_button: bool = False
     widget_title: str = "Chat with us"
     accent: str = "#2563eb"
+    waiting_message: str = ""
+    busy_message: str = ""
+    away_message: str = ""
+    lead_error: str = ""
     # a handoff keyword under "ask first": the question is shown until Yes or No
     confirming: bool = False
     _confirm_message_id: int = 0
@@ -69,6 +73,8 @@ class VisitorState(HistoryMixin, rx.State):
             settings = await get_workspace_settings(session=session)
         self.talk_button = talk_button_shown(settings)
         self.widget_title, self.accent = settings.widget_title, settings.widget_accent
+        self.waiting_message = settings.waiting_message
+        self.busy_message, self.away_message = settings.busy_message, settings.away_message
         conversation_id = await self._conversation_id()
         if conversation_id is None:
             self.conversation_key = ""  # none yet, or unknown (e.g. database reset): start afresh
@@ -198,6 +204,37 @@ class VisitorState(HistoryMixin, rx.State):
         self.confirming = False
         self.bot_typing = True
         return VisitorState.answer_as_bot
+
+    @rx.event
+    async def leave_contact(self, form: dict) -> None:
+        """Busy or away: the visitor leaves a phone or email; agents see it at once."""
+        self.lead_error = ""
+        conversation_id = await self._conversation_id()
+        if conversation_id is None:
+            self.lead_error = "Start a conversation first."
+            return
+        contact = form.get("contact") if isinstance(form, dict) else None
+        try:
+            async with open_session() as session:
+                await waiting.leave_contact(
+                    session=session, conversation_id=conversation_id, contact=contact
+                )
+        except ServiceError as exc:
+            self.lead_error = str(exc)
+
+    @rx.event
+    async def continue_with_ai(self) -> None:
+        """Busy or away: back to the bot instead of waiting (the request leaves the queue)."""
+        conversation_id = await self._conversation_id()
+        if conversation_id is None:
+            return
+        try:
+            async with open_session() as session:
+                await handoff.continue_with_ai(session=session, conversation_id=conversation_id)
+        except ServiceError as exc:
+            self.error = str(exc)
+        except TransitionNotAllowed:
+            self.error = "An agent has just joined: you can write to them here."
 
     @rx.event
     async def new_conversation(self) -> None:

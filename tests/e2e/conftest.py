@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,3 +117,35 @@ def sign_in(page: Page, server: AppServer, who: Staff) -> None:
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def db_path(app_server: AppServer) -> str:
+    return app_server.db_url.removeprefix("sqlite:///")  # type: ignore[attr-defined, no-any-return]
+
+
+def stored(app_server: AppServer, column: str) -> object:
+    with sqlite3.connect(db_path(app_server)) as conn:
+        return conn.execute(f"SELECT {column} FROM workspace_settings WHERE id = 1").fetchone()[0]
+
+
+@pytest.fixture
+def restore_settings(app_server: AppServer) -> Iterator[None]:
+    """Put the row back as it was, so the other browser tests see the baseline workspace."""
+    with sqlite3.connect(db_path(app_server)) as conn:
+        conn.row_factory = sqlite3.Row
+        before = dict(conn.execute("SELECT * FROM workspace_settings WHERE id = 1").fetchone())
+    yield
+    with sqlite3.connect(db_path(app_server)) as conn:
+        assignments = ", ".join(f"{name} = ?" for name in before if name != "id")
+        values = [v for name, v in before.items() if name != "id"]
+        conn.execute(f"UPDATE workspace_settings SET {assignments} WHERE id = 1", values)
+
+
+def set_settings(app_server: AppServer, **values: object) -> None:
+    """Change settings in the app's database directly (the settings page has its own tests);
+    the running app reads them on the next use."""
+    with sqlite3.connect(db_path(app_server)) as conn:
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        conn.execute(
+            f"UPDATE workspace_settings SET {assignments} WHERE id = 1", list(values.values())
+        )

@@ -1,0 +1,118 @@
+"""Every state the visitor sees, and the transitions between them, in a real browser:
+confirming → pending → busy (a 2 s response timeout, acted on by the server's sweeper) →
+contact left → the agent sees it → late claim → active; continue with the AI; away when nobody
+is available or outside working hours in a time zone far from UTC."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from handoff_app.domain.availability import WEEKDAYS
+from tests.e2e.conftest import Staff, screenshot, set_settings, sign_in
+from tests.e2e.test_handoff_loop import expect_state, queue_row, visitor_says
+from tests.support.server import AppServer
+
+pytestmark = pytest.mark.browser
+NewPage = Callable[..., Page]
+
+
+def test_confirm_then_busy_then_contact_then_a_late_claim(
+    app_server: AppServer, new_page: NewPage, staff: dict[str, Staff], restore_settings: None
+) -> None:
+    set_settings(app_server, keyword_behaviour="ask", response_timeout_seconds=2)
+    visitor = new_page()
+    visitor.goto(app_server.url)
+    visitor_says(visitor, "I'd like to speak to a human about my order")
+    expect_state(visitor, "confirming")
+    visitor.get_by_test_id("visitor-confirm-yes").click()
+    expect_state(visitor, "pending")
+    expect(visitor.get_by_test_id("visitor-queue-position")).to_contain_text("in the queue")
+    screenshot(visitor, "visitor-pending")
+
+    expect_state(visitor, "busy")  # nobody claimed within 2 s: the sweeper said so
+    expect(visitor.get_by_test_id("visitor-status")).to_contain_text("All our agents are busy")
+    visitor.get_by_test_id("visitor-lead-input").fill("call me maybe")
+    visitor.get_by_test_id("visitor-lead-submit").click()
+    expect(visitor.get_by_role("alert")).to_contain_text("phone number or an email")
+    visitor.get_by_test_id("visitor-lead-input").fill("+44 20 7946 0958")
+    visitor.get_by_test_id("visitor-lead-submit").click()
+    expect(visitor.get_by_test_id("visitor-lead-saved")).to_contain_text("+44 20 7946 0958")
+    screenshot(visitor, "visitor-busy")
+
+    agent = new_page()
+    sign_in(agent, app_server, staff["ana"])
+    row = agent.get_by_test_id("queue-row").filter(has_text="speak to a human about my order")
+    expect(row).to_be_visible()
+    conversation_id = row.get_attribute("data-conversation-id") or ""
+    queue_row(agent, conversation_id).click()
+    expect(agent.get_by_test_id("conversation-lead-contact")).to_have_text("+44 20 7946 0958")
+    agent.get_by_test_id("conversation-claim-button").click()
+    expect_state(visitor, "active")  # the late claim upgrades the visitor's page by itself
+    expect(visitor.get_by_test_id("visitor-agent-badge")).to_be_visible()
+
+
+def test_continue_with_ai_from_busy(
+    app_server: AppServer, new_page: NewPage, restore_settings: None
+) -> None:
+    set_settings(app_server, response_timeout_seconds=1)
+    visitor = new_page()
+    visitor.goto(app_server.url)
+    visitor_says(visitor, "Hello")
+    visitor.get_by_test_id("visitor-talk-to-human-button").click()
+    expect_state(visitor, "busy")
+    visitor.get_by_test_id("visitor-continue-ai-button").click()
+    expect_state(visitor, "bot")
+    visitor_says(visitor, "How do I return an item?")
+    expect(
+        visitor.locator('[data-testid="visitor-message"][data-sender="bot"]').filter(
+            has_text="30 days"
+        )
+    ).to_be_visible()
+
+
+def test_agents_unavailable_means_away_with_a_contact_field(
+    app_server: AppServer, new_page: NewPage, restore_settings: None
+) -> None:
+    set_settings(app_server, agents_available=0)
+    visitor = new_page()
+    visitor.goto(app_server.url)
+    visitor_says(visitor, "Hi")
+    visitor.get_by_test_id("visitor-talk-to-human-button").click()
+    expect_state(visitor, "away")
+    expect(visitor.get_by_test_id("visitor-status")).to_contain_text("Our team is away")
+    expect(visitor.get_by_test_id("visitor-lead-input")).to_be_visible()
+    visitor.get_by_test_id("visitor-lead-input").fill("ann@example.com")
+    visitor.get_by_test_id("visitor-lead-input").press("Enter")
+    expect(visitor.get_by_test_id("visitor-lead-saved")).to_contain_text("ann@example.com")
+    screenshot(visitor, "visitor-away")
+    visitor.set_viewport_size({"width": 360, "height": 740})
+    screenshot(visitor, "visitor-away-phone")
+
+
+def test_outside_working_hours_in_a_far_time_zone_is_away(
+    app_server: AppServer, new_page: NewPage, restore_settings: None
+) -> None:
+    """Kiritimati is UTC+14: the test opens the team only on a weekday that is not today
+    there, so now is outside the hours whatever the time in UTC."""
+    local = datetime.now(UTC).astimezone(ZoneInfo("Pacific/Kiritimati"))
+    other_day = WEEKDAYS[(local + timedelta(days=3)).weekday()]
+    set_settings(
+        app_server,
+        working_hours_enforced=1,
+        timezone="Pacific/Kiritimati",
+        working_hours=json.dumps({other_day: {"open": "00:00", "close": "23:59"}}),
+    )
+    visitor = new_page()
+    visitor.goto(app_server.url)
+    visitor_says(visitor, "Anyone there?")
+    visitor.get_by_test_id("visitor-talk-to-human-button").click()
+    expect_state(visitor, "away")
+    expect(
+        visitor.get_by_test_id("visitor-message").filter(has_text="Our team is away")
+    ).to_be_visible()
