@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.core.banner import has_connection_errors
 
 from handoff_app.components.composer import message_box
 from handoff_app.realtime import ConversationRoom
@@ -80,6 +81,26 @@ def _nobody_can_come(message: str | rx.Var[str]) -> rx.Component:
         ),
         spacing="2",
         width="100%",
+    )
+
+
+def _reconnecting() -> rx.Component:
+    """Shown while the connection is down: the page resyncs from the last message it has when
+    it is back, and a message sent meanwhile goes out then."""
+    return rx.cond(
+        has_connection_errors,
+        rx.hstack(
+            rx.spinner(size="1"),
+            rx.text("Reconnecting… your conversation is safe.", size="1"),
+            align="center",
+            spacing="2",
+            padding="0.4rem 1rem",
+            width="100%",
+            background="var(--amber-3)",
+            color="var(--amber-11)",
+            role="status",
+            custom_attrs={"data-testid": "visitor-reconnecting"},
+        ),
     )
 
 
@@ -321,6 +342,7 @@ def _chat(*, closable: bool, **panel: object) -> rx.Component:
             mine="visitor",
             footer=_typing(),
         ),
+        _reconnecting(),
         _status_bar(),
         _composer(),
         spacing="0",

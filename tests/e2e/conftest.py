@@ -149,3 +149,24 @@ def set_settings(app_server: AppServer, **values: object) -> None:
         conn.execute(
             f"UPDATE workspace_settings SET {assignments} WHERE id = 1", list(values.values())
         )
+
+
+def restart_app(app_server: AppServer) -> None:
+    """Kill the app process and start it again on the same port and database (the browser
+    pages stay open and must reconnect by themselves)."""
+    app_server.stop()
+    fresh = start_app(
+        db_url=app_server.db_url,  # type: ignore[attr-defined]
+        log_path=ARTIFACTS / "e2e-server-restarted.log",
+        port=app_server.port,
+    )
+    app_server.process, app_server.log_path = fresh.process, fresh.log_path
+
+
+def screenshot_widths(page: Page, name: str) -> None:
+    """The page at phone width (360 px) and desktop width, for looking at every state."""
+    size = page.viewport_size or {"width": 1280, "height": 800}
+    for label, width, height in (("phone", 360, 740), ("desktop", 1280, 800)):
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"{name}-{label}")
+    page.set_viewport_size(size)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Staff, db_path, screenshot, sign_in, stored
+from tests.e2e.conftest import Staff, db_path, screenshot, screenshot_widths, sign_in, stored
 from tests.e2e.test_handoff_loop import expect_state, visitor_says
 from tests.support.server import AppServer
 
@@ -117,7 +117,7 @@ def test_ask_first_keyword_confirms_before_the_handoff(
     visitor.goto(app_server.url)
     visitor_says(visitor, "can I talk to a real person")
     expect_state(visitor, "confirming")
-    screenshot(visitor, "visitor-confirming")
+    screenshot_widths(visitor, "visitor-confirming")
     visitor.get_by_test_id("visitor-confirm-no").click()
     expect_state(visitor, "bot")
     expect(visitor.locator('[data-testid="visitor-message"][data-sender="bot"]')).to_have_count(

@@ -14,8 +14,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from handoff_app.domain.availability import WEEKDAYS
-from tests.e2e.conftest import Staff, screenshot, set_settings, sign_in
-from tests.e2e.test_handoff_loop import expect_state, queue_row, visitor_says
+from tests.e2e.conftest import Staff, restart_app, screenshot_widths, set_settings, sign_in
+from tests.e2e.test_handoff_loop import (
+    agent_says,
+    expect_state,
+    message_ids,
+    newest_pending,
+    queue_row,
+    visitor_says,
+)
 from tests.support.server import AppServer
 
 pytestmark = pytest.mark.browser
@@ -33,7 +40,7 @@ def test_confirm_then_busy_then_contact_then_a_late_claim(
     visitor.get_by_test_id("visitor-confirm-yes").click()
     expect_state(visitor, "pending")
     expect(visitor.get_by_test_id("visitor-queue-position")).to_contain_text("in the queue")
-    screenshot(visitor, "visitor-pending")
+    screenshot_widths(visitor, "visitor-pending")
 
     expect_state(visitor, "busy")  # nobody claimed within 2 s: the sweeper said so
     expect(visitor.get_by_test_id("visitor-status")).to_contain_text("All our agents are busy")
@@ -43,7 +50,7 @@ def test_confirm_then_busy_then_contact_then_a_late_claim(
     visitor.get_by_test_id("visitor-lead-input").fill("+44 20 7946 0958")
     visitor.get_by_test_id("visitor-lead-submit").click()
     expect(visitor.get_by_test_id("visitor-lead-saved")).to_contain_text("+44 20 7946 0958")
-    screenshot(visitor, "visitor-busy")
+    screenshot_widths(visitor, "visitor-busy")
 
     agent = new_page()
     sign_in(agent, app_server, staff["ana"])
@@ -90,9 +97,7 @@ def test_agents_unavailable_means_away_with_a_contact_field(
     visitor.get_by_test_id("visitor-lead-input").fill("ann@example.com")
     visitor.get_by_test_id("visitor-lead-input").press("Enter")
     expect(visitor.get_by_test_id("visitor-lead-saved")).to_contain_text("ann@example.com")
-    screenshot(visitor, "visitor-away")
-    visitor.set_viewport_size({"width": 360, "height": 740})
-    screenshot(visitor, "visitor-away-phone")
+    screenshot_widths(visitor, "visitor-away")
 
 
 def test_outside_working_hours_in_a_far_time_zone_is_away(
@@ -116,3 +121,47 @@ def test_outside_working_hours_in_a_far_time_zone_is_away(
     expect(
         visitor.get_by_test_id("visitor-message").filter(has_text="Our team is away")
     ).to_be_visible()
+
+
+def test_reconnect_after_a_backend_restart_loses_and_duplicates_nothing(
+    app_server: AppServer, new_page: NewPage, staff: dict[str, Staff]
+) -> None:
+    visitor = new_page()
+    visitor.goto(app_server.url)
+    visitor_says(visitor, "Before the restart")
+    visitor.get_by_test_id("visitor-talk-to-human-button").click()
+    expect_state(visitor, "pending")
+    agent = new_page()
+    sign_in(agent, app_server, staff["ben"])
+    conversation_id = newest_pending(agent)
+    queue_row(agent, conversation_id).click()
+    agent.get_by_test_id("conversation-claim-button").click()
+    expect_state(visitor, "active")
+    before = message_ids(visitor, "visitor-message")
+
+    app_server.stop()
+    expect(visitor.get_by_test_id("visitor-reconnecting")).to_be_visible(timeout=20_000)
+    screenshot_widths(visitor, "visitor-reconnecting")
+    box = visitor.get_by_test_id("visitor-composer-input")
+    box.fill("Typed while the server was down")
+    box.press("Enter")
+    restart_app(app_server)
+
+    expect(visitor.get_by_test_id("visitor-reconnecting")).to_be_hidden(timeout=60_000)
+    sent = visitor.get_by_test_id("visitor-message").filter(
+        has_text="Typed while the server was down"
+    )
+    expect(sent).to_have_count(1, timeout=20_000)
+    expect_state(visitor, "active")
+    after = message_ids(visitor, "visitor-message")
+    assert after[: len(before)] == before and len(set(after)) == len(after)
+    # the agent's page reconnected too and is live again both ways
+    expect(
+        agent.get_by_test_id("conversation-message").filter(
+            has_text="Typed while the server was down"
+        )
+    ).to_have_count(1, timeout=20_000)
+    agent_says(agent, "Still here after the restart")
+    expect(
+        visitor.get_by_test_id("visitor-message").filter(has_text="Still here after the restart")
+    ).to_have_count(1)
