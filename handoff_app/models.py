@@ -269,6 +269,11 @@ class KnowledgeArticle(SQLModel, table=True):
     title: str = Field(max_length=200)
     body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
+    # the article's sentence embedding (float32 bytes), computed once per change; None = not yet
+    embedding: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary()))
+    embedding_model: str = Field(
+        default="", max_length=100, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class MessagePublic(BaseModel):

@@ -55,6 +55,10 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_invite', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_invite_email'), ['email'], unique=False)
 
+    with op.batch_alter_table('knowledge_article', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('embedding', sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column('embedding_model', sqlmodel.sql.sqltypes.AutoString(length=100), server_default='', nullable=False))
+
     with op.batch_alter_table('escalation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('busy_at', handoff_app.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('away', sa.Boolean(), server_default='0', nullable=False))
@@ -128,6 +132,10 @@ def downgrade() -> None:
 
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.drop_column('removed_at')
+
+    with op.batch_alter_table('knowledge_article', schema=None) as batch_op:
+        batch_op.drop_column('embedding_model')
+        batch_op.drop_column('embedding')
 
     with op.batch_alter_table('escalation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_escalation_response_deadline'))
