@@ -67,6 +67,21 @@ class LeadCaptured(ConversationEvent):
     escalation_id: int
 
 
+@dataclass(frozen=True)
+class BotDraft(ConversationEvent):
+    """The bot's answer so far, while it streams (not stored: the final message is). Shown
+    only while the room's newest message is still `after_id`, the one being answered; an empty
+    text withdraws the draft."""
+
+    after_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class MessageRated(ConversationEvent):
+    message_id: int
+
+
 Subscriber = Callable[[ConversationEvent], Awaitable[None]]
 _subscribers: list[Subscriber] = []
 

@@ -164,6 +164,10 @@ class Message(SQLModel, table=True):
     author_label: str = Field(default="", max_length=120)
     body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
+    # bot messages: answered | no_answer | provider_error | partial (failures count toward N)
+    bot_outcome: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+    # the visitor's verdict on a bot message: "" | up | down (down counts as a failure)
+    feedback: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
 
 
 DEFAULT_AWAY_MESSAGE = (
@@ -284,6 +288,7 @@ class MessagePublic(BaseModel):
     author_label: str
     body: str
     created_at: str  # ISO 8601, UTC
+    feedback: str = ""  # bot messages: the visitor's "up" / "down"
 
 
 class QueueRow(BaseModel):

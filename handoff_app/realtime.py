@@ -29,6 +29,7 @@ from handoff_app import events
 from handoff_app.coalescing import Coalescer
 from handoff_app.db import open_read_session
 from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
+from handoff_app.domain.messages import Sender
 from handoff_app.models import Conversation, MessagePublic, QueueRow
 from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import count_unclaimed, list_queue
@@ -44,6 +45,7 @@ from handoff_app.services.workspace import get_workspace_settings
 
 STAFF_QUEUE_ROOM = "staff-queue"
 STAFF_BADGE_ROOM = "staff-badge"
+DRAFT_INTERVAL = 0.05  # seconds between pushes of a streaming answer
 PREVIEW_INTERVAL = 1.0  # seconds between queue pushes made only to refresh previews
 
 
@@ -67,6 +69,8 @@ class ConversationRoom(rx.SharedState):
     # id of the newest message older than `messages` (0: the window starts at the beginning)
     before_window_id: int = 0
     # while in the queue: waiting | busy (deadline passed) | away (nobody available); else ""
+    # the bot's answer while it streams (the stored message replaces it)
+    bot_draft: str = ""
     wait_state: str = ""
     queue_position: int = 0
     wait_estimate: str = ""
@@ -136,6 +140,11 @@ async def fill_conversation_room(
     room.public_agent_label = public_label
     room.assigned_staff_id = conversation.assigned_staff_id or 0
     _show_wait(room, waiting)
+    if room.bot_draft and (
+        conversation.status != ConversationStatus.BOT
+        or any(m.sender == Sender.BOT.value for m in rows)
+    ):
+        room.bot_draft = ""  # the answer landed (or a person took over)
     if incremental and len(rows) <= LIVE_MESSAGE_WINDOW:
         if not rows:
             return
@@ -246,14 +255,16 @@ async def _push(cls: type[Any], token: str, fill: Callable[[Any], Awaitable[None
         await fill(await root.get_state(cls))
 
 
-async def push_conversation(conversation_id: int, *, preview: bool = False) -> None:
+async def push_conversation(
+    conversation_id: int, *, preview: bool = False, resync: bool = False
+) -> None:
     """Update the conversation's room; with `preview` (a new message), also refresh the queue
     rows if the conversation is in the queue (the room's fresh status says so)."""
     status = ""
 
     async def fill(room: ConversationRoom) -> None:
         nonlocal status
-        await fill_conversation_room(room, conversation_id)
+        await fill_conversation_room(room, conversation_id, resync=resync)
         status = room.status
 
     await _push(ConversationRoom, conversation_room(conversation_id), fill)
@@ -303,11 +314,29 @@ async def push_badge() -> None:
 _pushes = Coalescer()
 
 
+async def push_draft(draft: events.BotDraft) -> None:
+    async def fill(room: ConversationRoom) -> None:
+        newest = room.messages[-1].id if room.messages else 0
+        current = room.conversation_id == draft.conversation_id and newest <= draft.after_id
+        text = draft.text if current else ""
+        if room.bot_draft != text:
+            room.bot_draft = text
+
+    await _push(ConversationRoom, conversation_room(draft.conversation_id), fill)
+
+
 async def on_event(event: events.ConversationEvent) -> None:
     """Decide who must see `event` and push to them (in tasks of their own)."""
     if isinstance(event, events.ConversationStarted):
         return
     cid = event.conversation_id
+    if isinstance(event, events.BotDraft):
+        # a growing answer: at most one push in flight and one waiting, ~20 a second at most
+        _pushes.schedule(f"draft-{cid}", lambda: push_draft(event), min_interval=DRAFT_INTERVAL)
+        return
+    if isinstance(event, events.MessageRated):  # an existing message changed: rebuild
+        _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid, resync=True))
+        return
     if isinstance(event, events.MessagePosted):
         _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid, preview=True))
         return

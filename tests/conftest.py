@@ -14,11 +14,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from handoff_app import db, events
-from handoff_app.config import async_database_url
-from handoff_app.models import StaffPublic, WorkspaceSettings
-from handoff_app.services import staff as staff_service
-from handoff_app.services.workspace import SETTINGS_ID
+from tests.support import network_guard
+
+network_guard.install()  # no test may reach the internet
+
+from handoff_app import db, events  # noqa: E402 - after the guard
+from handoff_app.config import async_database_url  # noqa: E402 - after the guard
+from handoff_app.models import StaffPublic, WorkspaceSettings  # noqa: E402 - after the guard
+from handoff_app.services import staff as staff_service  # noqa: E402 - after the guard
+from handoff_app.services.workspace import SETTINGS_ID  # noqa: E402 - after the guard
 
 
 def random_email() -> str:

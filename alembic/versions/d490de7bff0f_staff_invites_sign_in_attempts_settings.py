@@ -55,6 +55,10 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_invite', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_invite_email'), ['email'], unique=False)
 
+    with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('bot_outcome', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('feedback', sqlmodel.sql.sqltypes.AutoString(length=8), server_default='', nullable=False))
+
     with op.batch_alter_table('knowledge_article', schema=None) as batch_op:
         batch_op.add_column(sa.Column('embedding', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('embedding_model', sqlmodel.sql.sqltypes.AutoString(length=100), server_default='', nullable=False))
@@ -132,6 +136,10 @@ def downgrade() -> None:
 
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.drop_column('removed_at')
+
+    with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.drop_column('feedback')
+        batch_op.drop_column('bot_outcome')
 
     with op.batch_alter_table('knowledge_article', schema=None) as batch_op:
         batch_op.drop_column('embedding_model')

@@ -6,10 +6,12 @@ articles in the system prompt, and says when it has no confident answer.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import litellm
 from litellm import CustomLLM, ModelResponse
+from litellm.types.utils import GenericStreamingChunk
 
 from handoff_app.bot.prompt import parse_knowledge
 from handoff_app.bot.retrieval import coverage, rank
@@ -53,6 +55,30 @@ class LocalKnowledgeLLM(CustomLLM):
 
     async def acompletion(self, *args: Any, **kwargs: Any) -> ModelResponse:  # type: ignore[override]
         return self._respond(kwargs["messages"], kwargs["model_response"])
+
+    def _chunks(self, messages: list[dict[str, Any]]) -> Iterator[GenericStreamingChunk]:
+        text, confidence = answer_from_messages(messages)
+        words = text.split(" ")
+        for i, word in enumerate(words):
+            last = i == len(words) - 1
+            yield GenericStreamingChunk(
+                text=word if last else word + " ",
+                tool_use=None,
+                is_finished=last,
+                finish_reason="stop" if last else "",
+                usage=None,
+                index=0,
+                provider_specific_fields={"confidence": confidence} if last else None,
+            )
+
+    def streaming(self, *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
+        yield from self._chunks(kwargs["messages"])
+
+    async def astreaming(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> AsyncIterator[GenericStreamingChunk]:
+        for chunk in self._chunks(kwargs["messages"]):
+            yield chunk
 
 
 _handler = LocalKnowledgeLLM()

@@ -11,11 +11,23 @@ SYSTEM_PROMPT = (
     "base below. If it does not answer the question, say so and offer to connect a human."
 )
 KB_HEADER = "### Knowledge base"
+TOPICS_HEADER = "### Sensitive topics"
+TOPICS_INSTRUCTION = (
+    "If the visitor raises one of these topics, call escalate_to_human instead of answering."
+)
 ARTICLE_MARK = "#### "
 
 
-def build_system_prompt(passages: Sequence[Passage], base: str = SYSTEM_PROMPT) -> str:
-    lines = [base, "", KB_HEADER]
+def build_system_prompt(
+    passages: Sequence[Passage],
+    base: str = SYSTEM_PROMPT,
+    *,
+    sensitive_topics: Sequence[str] = (),
+) -> str:
+    lines = [base, ""]
+    if sensitive_topics:
+        lines += [TOPICS_HEADER, TOPICS_INSTRUCTION, *(f"- {t}" for t in sensitive_topics), ""]
+    lines += [KB_HEADER]
     for passage in passages:
         lines += [f"{ARTICLE_MARK}{passage.title}", passage.body, ""]
     return "\n".join(lines).rstrip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
@@ -29,8 +30,14 @@ def _bubble_style(sender: Any, mine: str) -> dict[str, Any]:
     }
 
 
-def message_bubble(message: MessagePublic, *, testid: str, mine: str) -> rx.Component:
-    """One message; `mine` is the sender shown on the right (visitor or agent)."""
+Actions = Callable[[MessagePublic], rx.Component]
+
+
+def message_bubble(
+    message: MessagePublic, *, testid: str, mine: str, actions: Actions | None = None
+) -> rx.Component:
+    """One message; `mine` is the sender shown on the right (visitor or agent); `actions`
+    renders controls under a bubble (the visitor's thumbs on bot answers)."""
     sender = message.sender
     system = rx.box(
         rx.text(message.body, size="1", color="var(--gray-11)", style={"white_space": "pre-wrap"}),
@@ -65,6 +72,7 @@ def message_bubble(message: MessagePublic, *, testid: str, mine: str) -> rx.Comp
             align="baseline",
         ),
         rx.box(rx.text(message.body, size="2"), style=_bubble_style(sender, mine)),
+        actions(message) if actions is not None else rx.fragment(),
         spacing="1",
         align=rx.cond(sender == mine, "end", "start"),
         custom_attrs={"data-testid": testid, "data-sender": sender, "data-id": message.id},
@@ -90,6 +98,7 @@ def message_thread(
     testid: str,
     mine: str,
     footer: rx.Component | None = None,
+    actions: Actions | None = None,
 ) -> rx.Component:
     """The room's live messages, preceded by what the tab loaded on demand (`history` is a
     state using HistoryMixin)."""
@@ -105,13 +114,17 @@ def message_thread(
                     "Load earlier messages", history.load_earlier, f"{testid}-load-earlier"
                 ),
             ),
-            rx.foreach(history.earlier, lambda m: message_bubble(m, testid=testid, mine=mine)),
+            rx.foreach(
+                history.earlier,
+                lambda m: message_bubble(m, testid=testid, mine=mine, actions=actions),
+            ),
             rx.cond(
                 loaded_any & (history.earlier_last_id < ConversationRoom.before_window_id),
                 _history_button("Show newer hidden messages", history.load_gap, f"{testid}-gap"),
             ),
             rx.foreach(
-                ConversationRoom.messages, lambda m: message_bubble(m, testid=testid, mine=mine)
+                ConversationRoom.messages,
+                lambda m: message_bubble(m, testid=testid, mine=mine, actions=actions),
             ),
             footer if footer is not None else rx.fragment(),
             spacing="3",

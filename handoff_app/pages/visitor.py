@@ -6,6 +6,7 @@ import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
 from handoff_app.components.composer import message_box
+from handoff_app.models import MessagePublic
 from handoff_app.realtime import ConversationRoom
 from handoff_app.states.visitor import COMPOSER_ID, VisitorState
 
@@ -267,13 +268,56 @@ def _composer() -> rx.Component:
 
 
 def _typing() -> rx.Component:
+    """The bot's answer as it streams in; "typing…" until its first words arrive."""
     return rx.cond(
-        VisitorState.bot_typing,
-        rx.text(
-            "AI assistant is typing…",
+        ConversationRoom.bot_draft != "",
+        rx.vstack(
+            rx.text("AI assistant", size="1", weight="medium", color="var(--gray-11)"),
+            rx.box(
+                rx.text(ConversationRoom.bot_draft, size="2"),
+                max_width="78%",
+                padding="0.55rem 0.8rem",
+                border_radius="14px",
+                white_space="pre-wrap",
+                overflow_wrap="anywhere",
+                background="var(--gray-3)",
+            ),
+            spacing="1",
+            width="100%",
+            custom_attrs={"data-testid": "visitor-bot-draft", "aria-live": "polite"},
+        ),
+        rx.cond(
+            VisitorState.bot_typing,
+            rx.text(
+                "AI assistant is typing…",
+                size="1",
+                color="var(--gray-10)",
+                custom_attrs={"data-testid": "visitor-bot-typing"},
+            ),
+        ),
+    )
+
+
+def _rating(message: MessagePublic) -> rx.Component:
+    """Thumbs on the bot's answers: a thumbs-down counts as a failure (N in a row hands off)."""
+
+    def thumb(icon: str, helpful: bool, label: str, chosen: str) -> rx.Component:
+        return rx.icon_button(
+            rx.icon(icon, size=13),
             size="1",
-            color="var(--gray-10)",
-            custom_attrs={"data-testid": "visitor-bot-typing"},
+            variant=rx.cond(message.feedback == chosen, "soft", "ghost"),
+            color_scheme=rx.cond(message.feedback == chosen, "blue", "gray"),
+            aria_label=label,
+            on_click=VisitorState.rate(message.id, helpful),  # type: ignore[operator]
+            custom_attrs={"data-testid": f"visitor-thumbs-{chosen}-button"},
+        )
+
+    return rx.cond(
+        (message.sender == "bot") & (ConversationRoom.status == "bot"),
+        rx.hstack(
+            thumb("thumbs-up", True, "This answer helped", "up"),
+            thumb("thumbs-down", False, "This answer did not help", "down"),
+            spacing="1",
         ),
     )
 
@@ -341,6 +385,7 @@ def _chat(*, closable: bool, **panel: object) -> rx.Component:
             testid="visitor-message",
             mine="visitor",
             footer=_typing(),
+            actions=_rating,
         ),
         _reconnecting(),
         _status_bar(),

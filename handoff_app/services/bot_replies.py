@@ -1,25 +1,35 @@
-"""The bot's turn: read the thread, ask the model (holding no transaction), post the answer."""
+"""The bot's turn: read the thread, ask the model (holding no transaction), post the answer,
+and hand off when the model judges it, when the provider is down, or after N failures in a row.
+
+Deterministic signals (the button, keywords) run before this, in `conversations`; nothing the
+model says can cancel them. While a conversation is pending or active no model call is made.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
-from handoff_app.bot.replies import ModelSettings, Turn, generate_reply
+from handoff_app.bot.replies import BotAnswer, ModelSettings, Turn, generate_reply
 from handoff_app.bot.retrieval import Passage
 from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.keywords import find_handoff_keyword
-from handoff_app.domain.lifecycle import ConversationStatus, TriggerType
+from handoff_app.domain.lifecycle import ConversationStatus, TransitionNotAllowed, TriggerType
 from handoff_app.domain.messages import Sender, clean_message_body
 from handoff_app.domain.triggers import KeywordBehaviour
 from handoff_app.models import Conversation, Message, WorkspaceSettings
+from handoff_app.services import handoff
+from handoff_app.services.errors import NotFound
 from handoff_app.services.knowledge import list_articles
 from handoff_app.services.transcript import add_message, list_messages
 from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
 HISTORY_TURNS = 20
+BOT_LABEL = "AI assistant"
+SUCCESS = "answered"
 _ROLES = {
     Sender.VISITOR.value: "user",
     Sender.BOT.value: "assistant",
@@ -46,10 +56,77 @@ def to_turn(message: Message) -> Turn:
     return Turn(role=_ROLES[message.sender], content=content)
 
 
+async def consecutive_failures(*, session: AsyncSession, conversation_id: int) -> int:
+    """Bot answers that did not help, newest first, until one did or the bot was handed the
+    conversation again (a system message). A thumbs-down turns an answer into a failure."""
+    recent = (
+        await session.exec(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                col(Message.sender).in_([Sender.BOT.value, Sender.SYSTEM.value]),
+            )
+            .order_by(col(Message.id).desc())
+            .limit(50)
+        )
+    ).all()
+    count = 0
+    for message in recent:
+        if message.sender == Sender.SYSTEM.value:
+            break
+        if message.bot_outcome == SUCCESS and message.feedback != "down":
+            break
+        count += 1
+    return count
+
+
+def _handoff_for(
+    answer: BotAnswer, failures: int, settings: WorkspaceSettings
+) -> tuple[TriggerType, str] | None:
+    """Which automatic trigger, if any, this turn fires (the settings decide if it may)."""
+    if answer.escalate:
+        return TriggerType.AI, answer.reason or "The assistant judged that a person should help."
+    if answer.provider_down:
+        return TriggerType.FAILURES, f"The AI provider is not working ({answer.failure})."
+    threshold = settings.failure_threshold
+    if threshold and failures >= threshold:
+        return TriggerType.FAILURES, f"{failures} bot answers in a row did not help."
+    return None
+
+
+async def _stage_automatic_handoff(
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    trigger: TriggerType,
+    reason: str,
+    triggering: Message | None,
+    settings: WorkspaceSettings,
+) -> list[events.ConversationEvent]:
+    """Hand off inside the caller's transaction if the settings allow this trigger now."""
+    if not escalation_allowed(settings, trigger):
+        return []
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or conversation.status != ConversationStatus.BOT:
+        return []
+    try:
+        staged = await handoff.stage_handoff(
+            session=session,
+            conversation=conversation,
+            trigger=trigger,
+            reason=reason,
+            triggering_message=triggering,
+            settings=settings,
+        )
+    except TransitionNotAllowed:
+        return []
+    return staged.events
+
+
 async def reply_as_bot(*, conversation_id: int) -> Message | None:
     """Answer the visitor's latest message, unless a human owns the conversation by then.
 
-    The bot is silent while pending or active: no model call is made at all. The answer is
+    The answer streams into the conversation's room as a draft (`events.BotDraft`), then is
     posted only if the message it answers is still the newest one: two quick visitor messages
     (or a replayed trigger) get one answer, to the latest, never a stack of duplicates.
     """
@@ -62,12 +139,23 @@ async def reply_as_bot(*, conversation_id: int) -> Message | None:
             session=session, conversation_id=conversation_id, limit=HISTORY_TURNS
         )
         articles = [Passage(a.title, a.body) for a in await list_articles(session=session)]
-        model = model_settings(settings)
     if not thread or thread[-1].sender != Sender.VISITOR.value:
         return None  # nothing new to answer (e.g. a duplicate trigger)
-    answering = thread[-1].id
+    answering = thread[-1]
+    assert answering.id is not None
+    answering_id = answering.id
+
+    async def draft(text: str) -> None:
+        await events.publish(
+            events.BotDraft(conversation_id=conversation_id, after_id=answering_id, text=text)
+        )
+
     answer = await generate_reply(
-        settings=model, history=[to_turn(m) for m in thread], articles=articles
+        settings=model_settings(settings),
+        history=[to_turn(m) for m in thread],
+        articles=articles,
+        sensitive_topics=settings.sensitive_topics,
+        on_text=draft,
     )
     async with open_session() as session:
         # Re-check under the row lock: a handoff during the model call silences this answer,
@@ -80,18 +168,82 @@ async def reply_as_bot(*, conversation_id: int) -> Message | None:
             )
         ).first()
         newest = await list_messages(session=session, conversation_id=conversation_id, limit=1)
-        if status != ConversationStatus.BOT or not newest or newest[-1].id != answering:
+        if status != ConversationStatus.BOT or not newest or newest[-1].id != answering_id:
+            await draft("")  # withdraw the draft
             return None
-        message, posted = await add_message(
-            session=session,
-            conversation_id=conversation_id,
-            sender=Sender.BOT,
-            body=answer.text,
-            author_label="AI assistant",
-        )
+        settings = await get_workspace_settings(session=session)
+        published: list[events.ConversationEvent] = []
+        message = None
+        if answer.text:  # a bare tool call posts no text: the handoff message follows
+            message, posted = await add_message(
+                session=session,
+                conversation_id=conversation_id,
+                sender=Sender.BOT,
+                body=answer.text,
+                author_label=BOT_LABEL,
+                bot_outcome=answer.outcome,
+            )
+            published.append(posted)
+        failures = await consecutive_failures(session=session, conversation_id=conversation_id)
+        fired = _handoff_for(answer, failures, settings)
+        if fired is not None:
+            published += await _stage_automatic_handoff(
+                session=session,
+                conversation_id=conversation_id,
+                trigger=fired[0],
+                reason=fired[1],
+                triggering=await session.get(Message, answering_id),
+                settings=settings,
+            )
         await session.commit()
-    await events.publish(posted)
+    await events.publish(*published)
     return message
+
+
+async def rate_bot_message(
+    *, session: AsyncSession, conversation_id: int, message_id: object, helpful: bool
+) -> bool:
+    """The visitor's thumbs up/down on one of the bot's answers in their conversation.
+
+    A thumbs-down counts as a failure: at N in a row (settings) the conversation is handed off.
+    Returns True when this vote handed it off.
+    """
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise NotFound("No such message.")
+    conversation = (
+        await session.exec(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        )
+    ).first()
+    message = await session.get(Message, message_id)
+    if (
+        conversation is None
+        or message is None
+        or message.conversation_id != conversation_id
+        or message.sender != Sender.BOT.value
+    ):
+        raise NotFound("No such message.")
+    message.feedback = "up" if helpful else "down"
+    session.add(message)
+    await session.flush()
+    published: list[events.ConversationEvent] = []
+    if not helpful and conversation.status == ConversationStatus.BOT:
+        settings = await get_workspace_settings(session=session)
+        failures = await consecutive_failures(session=session, conversation_id=conversation_id)
+        if settings.failure_threshold and failures >= settings.failure_threshold:
+            published = await _stage_automatic_handoff(
+                session=session,
+                conversation_id=conversation_id,
+                trigger=TriggerType.FAILURES,
+                reason=f"The visitor marked {failures} answers in a row as unhelpful.",
+                triggering=message,
+                settings=settings,
+            )
+    await session.commit()
+    await events.publish(
+        events.MessageRated(conversation_id=conversation_id, message_id=message_id), *published
+    )
+    return any(isinstance(e, events.HandoffRequested) for e in published)
 
 
 @dataclass(frozen=True)
@@ -111,6 +263,12 @@ async def preview_turn(*, text: object) -> Preview:
     async with open_read_session() as session:
         settings = await get_workspace_settings(session=session)
         articles = [Passage(a.title, a.body) for a in await list_articles(session=session)]
+    answer = await generate_reply(
+        settings=model_settings(settings),
+        history=[Turn("user", body)],
+        articles=articles,
+        sensitive_topics=settings.sensitive_topics,
+    )
     keyword = find_handoff_keyword(body, settings.handoff_keywords)
     if not settings.live_support_enabled:
         escalate, judgment = False, "No escalation: live support is off."
@@ -124,9 +282,13 @@ async def preview_turn(*, text: object) -> Preview:
         )
     elif keyword is not None:
         escalate, judgment = False, f'Keyword "{keyword}" matched, but the trigger mode is button.'
+    elif answer.escalate and escalation_allowed(settings, TriggerType.AI):
+        escalate, judgment = True, f"The AI hands off: {answer.reason}"
+    elif answer.provider_down and escalation_allowed(settings, TriggerType.FAILURES):
+        escalate, judgment = True, f"The AI provider failed ({answer.failure}): handed off."
+    elif answer.escalate:
+        escalate, judgment = False, "The AI would hand off, but the trigger mode is button."
     else:
         escalate, judgment = False, "No escalation: the bot answers."
-    answer = await generate_reply(
-        settings=model_settings(settings), history=[Turn("user", body)], articles=articles
-    )
-    return Preview(answer=answer.text, answered=answer.ok, escalate=escalate, judgment=judgment)
+    text_shown = answer.text or "(no text: the bot hands off)"
+    return Preview(answer=text_shown, answered=answer.ok, escalate=escalate, judgment=judgment)

@@ -21,6 +21,7 @@ def to_public(message: Message) -> MessagePublic:
         author_label=message.author_label,
         body=message.body,
         created_at=message.created_at.isoformat(),
+        feedback=message.feedback,
     )
 
 
@@ -32,6 +33,7 @@ async def add_message(
     body: str,
     author_staff_id: int | None = None,
     author_label: str = "",
+    bot_outcome: str = "",
 ) -> tuple[Message, events.MessagePosted]:
     """Stage a message in the caller's transaction; publish the returned event after commit.
 
@@ -45,6 +47,7 @@ async def add_message(
         body=body,
         author_staff_id=author_staff_id,
         author_label=author_label,
+        bot_outcome=bot_outcome,
     )
     session.add(message)
     await session.execute(

@@ -9,7 +9,7 @@ from handoff_app.domain.lifecycle import TransitionNotAllowed, TriggerType
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
 from handoff_app.realtime import join_conversation
 from handoff_app.services import conversations, handoff, waiting
-from handoff_app.services.bot_replies import reply_as_bot
+from handoff_app.services.bot_replies import rate_bot_message, reply_as_bot
 from handoff_app.services.errors import ServiceError
 from handoff_app.services.workspace import get_workspace_settings, talk_button_shown
 from handoff_app.states.history import HistoryMixin
@@ -204,6 +204,23 @@ class VisitorState(HistoryMixin, rx.State):
         self.confirming = False
         self.bot_typing = True
         return VisitorState.answer_as_bot
+
+    @rx.event
+    async def rate(self, message_id: int, helpful: bool) -> None:
+        """Thumbs up/down on one of the bot's answers in this tab's own conversation."""
+        conversation_id = await self._conversation_id()
+        if conversation_id is None or not isinstance(helpful, bool):
+            return
+        try:
+            async with open_session() as session:
+                await rate_bot_message(
+                    session=session,
+                    conversation_id=conversation_id,
+                    message_id=message_id,
+                    helpful=helpful,
+                )
+        except ServiceError as exc:
+            self.error = str(exc)
 
     @rx.event
     async def leave_contact(self, form: dict) -> None:

@@ -21,7 +21,7 @@ from handoff_app.services.workspace import (
     settings_view,
     update_settings,
 )
-from tests.support.http_receiver import Receiver
+from tests.support import openai_server as oa
 
 
 async def current_form(session: AsyncSession) -> dict[str, str]:
@@ -156,31 +156,15 @@ async def test_a_keyword_added_in_settings_applies_to_the_next_message(
     assert second.escalation_id is not None
 
 
-OPENAI_REPLY = {
-    "id": "chatcmpl-test",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "test-model",
-    "choices": [
-        {
-            "index": 0,
-            "message": {"role": "assistant", "content": "Hello from the test server."},
-            "finish_reason": "stop",
-        }
-    ],
-    "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
-}
-
-
 async def test_the_ai_settings_reach_a_real_provider_route(session: AsyncSession) -> None:
     """An OpenAI-compatible server on loopback: the model, key, base URL, temperature and
     system prompt from settings are what litellm sends."""
-    server = Receiver(reply=OPENAI_REPLY)
+    server = oa.OpenAIServer(default=oa.text("Hello from the test server."))
     try:
         await update_settings(
             session=session,
-            ai_model="openai/test-model",
-            ai_api_base=server.base + "/v1",
+            ai_model="openai/gpt-4o-mini",
+            ai_api_base=server.base,
             ai_api_key="sk-test-key-0123456789",
             ai_temperature=0.7,
             ai_system_prompt="You are the Northwind helper. Be brief.",
@@ -196,15 +180,14 @@ async def test_the_ai_settings_reach_a_real_provider_route(session: AsyncSession
         server.close()
     assert preview.answer == "Hello from the test server." and preview.answered
     assert answer is not None and answer.body == "Hello from the test server."
-    assert server.paths == ["/v1/chat/completions", "/v1/chat/completions"]
-    sent = server.received[1]
-    assert sent["model"] == "test-model"
+    assert len(server.requests) == 2
+    sent = server.requests[1]
+    assert sent["model"] == "gpt-4o-mini"
     assert sent["temperature"] == 0.7
     assert sent["messages"][0]["role"] == "system"
     assert sent["messages"][0]["content"].startswith("You are the Northwind helper.")
     assert sent["messages"][-1] == {"role": "user", "content": "Do you ship to Norway?"}
-    headers = {name.lower(): value for name, value in server.headers[1].items()}
-    assert headers["authorization"] == "Bearer sk-test-key-0123456789"
+    assert server.headers[1]["authorization"] == "Bearer sk-test-key-0123456789"
 
 
 async def test_try_it_reports_the_judgment_without_storing_anything(
