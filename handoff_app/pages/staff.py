@@ -104,7 +104,7 @@ def _invite_form() -> rx.Component:
                     type="submit",
                     custom_attrs={"data-testid": "staff-invite-submit-button"},
                 ),
-                gap="3",
+                spacing="3",
                 align="end",
                 wrap="wrap",
                 width="100%",

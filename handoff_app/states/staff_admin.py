@@ -131,11 +131,7 @@ class StaffPageState(rx.State):
 
         result = await self._run(act)
         self.invite_error, self.error = self.error, ""
-        return (
-            [result, rx.set_value("staff-invite-form-email", "")]
-            if not self.invite_error
-            else result
-        )
+        return result
 
     @rx.event
     async def new_link(self, invite_id: int):  # type: ignore[no-untyped-def]
