@@ -8,7 +8,7 @@ from handoff_app.components.staff_nav import staff_nav
 from handoff_app.security import MIN_PASSWORD_LENGTH
 from handoff_app.services.invites import InviteRow
 from handoff_app.services.staff_admin import StaffRow
-from handoff_app.states.staff_admin import StaffPageState
+from handoff_app.states.staff_admin import INVITE_EMAIL_ID, INVITE_NAME_ID, StaffPageState
 
 S = StaffPageState
 MUTED = "var(--gray-11)"
@@ -73,6 +73,7 @@ def _invite_form() -> rx.Component:
                     "Name",
                     rx.input(
                         name="display_name",
+                        id=INVITE_NAME_ID,
                         placeholder="Ana Lopez",
                         width="100%",
                         custom_attrs={"data-testid": "staff-invite-name-input"},
@@ -82,6 +83,7 @@ def _invite_form() -> rx.Component:
                     "Email",
                     rx.input(
                         name="email",
+                        id=INVITE_EMAIL_ID,
                         type="email",
                         placeholder="ana@example.com",
                         width="100%",
@@ -133,7 +135,7 @@ def _invite_form() -> rx.Component:
             width="100%",
         ),
         on_submit=S.invite,
-        reset_on_submit=True,
+        reset_on_submit=False,
         width="100%",
     )
 
@@ -155,7 +157,11 @@ def _invite_row(row: InviteRow) -> rx.Component:
                     rx.badge("Expired", color_scheme="red", variant="soft"),
                     rx.hstack(
                         rx.text("Expires", size="1", color=MUTED),
-                        rx.moment(row.expires_at, from_now=True, style={"font_size": "12px"}),
+                        rx.moment(
+                            row.expires_at,
+                            from_now=True,
+                            style={"font_size": "12px", "color": "var(--gray-11)"},
+                        ),
                         spacing="1",
                     ),
                 ),

@@ -36,6 +36,10 @@ def _as_id(value: object) -> int:
     return 0
 
 
+INVITE_NAME_ID = "staff-invite-name"
+INVITE_EMAIL_ID = "staff-invite-email"
+
+
 class StaffPageState(rx.State):
     staff: list[StaffRow] = []
     invites: list[InviteRow] = []
@@ -131,7 +135,9 @@ class StaffPageState(rx.State):
 
         result = await self._run(act)
         self.invite_error, self.error = self.error, ""
-        return result
+        if result is not None or self.invite_error:
+            return result  # refused: keep what was typed, to correct it
+        return [rx.set_value(INVITE_NAME_ID, ""), rx.set_value(INVITE_EMAIL_ID, "")]
 
     @rx.event
     async def new_link(self, invite_id: int):  # type: ignore[no-untyped-def]

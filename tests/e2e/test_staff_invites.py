@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Staff, screenshot, sign_in
+from tests.e2e.conftest import PASSWORD, Staff, add_agent, screenshot, sign_in
 from tests.support.server import AppServer
 from tests.support.smtp import Inbox, invite_link_in, smtp_server
 
@@ -126,3 +126,60 @@ def test_an_agent_cannot_open_the_staff_page(
     page.goto(f"{app_server.url}/staff")
     page.wait_for_url("**/agent")
     expect(page.get_by_test_id("staff-row")).to_have_count(0)
+
+
+def sign_in_with(page: Page, app_server: AppServer, email: str, password: str) -> None:
+    page.goto(f"{app_server.url}/login")
+    page.get_by_test_id("login-email-input").fill(email)
+    page.get_by_test_id("login-password-input").fill(password)
+    page.get_by_test_id("login-submit-button").click()
+    page.wait_for_url("**/agent")
+
+
+def test_password_changes_sign_the_other_tabs_out_and_roles_change(
+    app_server: AppServer, staff: dict[str, Staff], new_page: NewPage
+) -> None:
+    add_agent(app_server.db_url, "cara@example.test", "Cara")  # type: ignore[attr-defined]
+    here, elsewhere = new_page(), new_page()
+    sign_in_with(here, app_server, "cara@example.test", PASSWORD)
+    sign_in_with(elsewhere, app_server, "cara@example.test", PASSWORD)
+
+    # Cara changes her own password: her other browser is signed out, this one stays
+    here.get_by_test_id("nav-staff-label").click()
+    here.wait_for_url("**/account")
+    here.get_by_test_id("account-current-password-input").fill("not my password")
+    here.get_by_test_id("account-new-password-input").fill("cara's new password")
+    here.get_by_test_id("account-confirm-password-input").fill("cara's new password")
+    here.get_by_test_id("account-submit-button").click()
+    expect(here.get_by_test_id("account-error")).to_have_text("The current password is wrong.")
+    here.get_by_test_id("account-current-password-input").fill(PASSWORD)
+    here.get_by_test_id("account-new-password-input").fill("cara's new password")
+    here.get_by_test_id("account-confirm-password-input").fill("cara's new password")
+    here.get_by_test_id("account-submit-button").click()
+    expect(here.get_by_test_id("account-notice")).to_contain_text("Password changed")
+    elsewhere.wait_for_url("**/login", timeout=10_000)
+    here.goto(f"{app_server.url}/agent")
+    expect(here.get_by_test_id("nav-staff-label")).to_have_text("Cara")
+
+    # the owner resets it: Cara's open tab is signed out, the new password works
+    owner = new_page()
+    sign_in(owner, app_server, staff["owner"])
+    owner.goto(f"{app_server.url}/staff")
+    cara = owner.locator('[data-testid="staff-row"][data-email="cara@example.test"]')
+    cara.get_by_test_id("staff-reset-password-button").click()
+    owner.get_by_test_id("staff-reset-password-input").fill("set by the owner")
+    owner.get_by_test_id("staff-reset-password-submit").click()
+    expect(owner.get_by_test_id("staff-notice")).to_contain_text("New password set for Cara")
+    here.wait_for_url("**/login", timeout=10_000)
+    sign_in_with(elsewhere, app_server, "cara@example.test", "set by the owner")
+
+    # roles: Cara becomes an owner (and sees the Staff link), then an agent again
+    cara.get_by_test_id("staff-role-select").click()
+    owner.get_by_role("option", name="owner").click()
+    expect(cara).to_have_attribute("data-role", "owner")
+    elsewhere.reload()
+    expect(elsewhere.get_by_test_id("nav-staff-link")).to_be_visible()
+    cara.get_by_test_id("staff-role-select").click()
+    owner.get_by_role("option", name="agent").click()
+    expect(cara).to_have_attribute("data-role", "agent")
+    screenshot(owner, "staff-page-after-changes")
