@@ -104,6 +104,7 @@ def _invite_form() -> rx.Component:
                     rx.icon("send", size=16),
                     "Send invite",
                     type="submit",
+                    loading=S.sending,
                     custom_attrs={"data-testid": "staff-invite-submit-button"},
                 ),
                 spacing="3",

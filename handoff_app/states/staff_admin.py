@@ -6,6 +6,7 @@ client can call any handler with any arguments); the services check the role aga
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +22,12 @@ from handoff_app.services.errors import ServiceError
 from handoff_app.services.invites import InviteRow, IssuedInvite
 from handoff_app.services.staff_admin import StaffRow
 from handoff_app.services.workspace import get_workspace_settings
-from handoff_app.states.staff_auth import refuse_page, require_staff
+from handoff_app.states.staff_auth import (
+    StaffAuthState,
+    refuse_page,
+    require_staff,
+    staff_for_token,
+)
 
 
 def _form(form: object) -> dict[str, Any]:
@@ -34,6 +40,34 @@ def _as_id(value: object) -> int:
     if isinstance(value, str) and value.isdigit() and len(value) < 12:
         return int(value)
     return 0
+
+
+@dataclasses.dataclass
+class _Rows:
+    staff: list[StaffRow]
+    invites: list[InviteRow]
+    email_configured: bool
+
+
+async def _read_rows(me: StaffPublic) -> _Rows:
+    async with open_read_session() as session:
+        return _Rows(
+            staff=await staff_admin.list_staff(session=session, actor=me),
+            invites=await invites.list_pending_invites(session=session, actor=me),
+            email_configured=smtp_config(await get_workspace_settings(session=session)) is not None,
+        )
+
+
+def _delivery_notice(
+    issued: IssuedInvite, delivery: invite_delivery.Delivery, *, resent: bool
+) -> str:
+    if delivery.emailed:
+        text = f"Invite emailed to {issued.email}."
+    elif not delivery.configured:
+        text = f"Email is not set up: copy the link below and send it to {issued.email}."
+    else:
+        text = f"The email to {issued.email} failed: copy the link below and send it by hand."
+    return text + (" Earlier links no longer work." if resent else "")
 
 
 INVITE_NAME_ID = "staff-invite-name"
@@ -51,8 +85,11 @@ class StaffPageState(rx.State):
     remove_target_label: str = ""
     reset_target_id: int = 0
     reset_target_label: str = ""
+    sending: bool = False
     # raw invite links this tab has seen (the database only keeps their hashes)
     _links: dict[int, str] = {}
+    # invites created or resent by this tab, waiting to be emailed by `deliver_outbox`
+    _outbox: list[dict[str, Any]] = []
 
     async def _owner(self) -> StaffPublic | None:
         staff = await require_staff(self)
@@ -66,16 +103,14 @@ class StaffPageState(rx.State):
         return rx.redirect(routes.AGENT_QUEUE, replace=True)  # an agent: not their page
 
     async def _refresh(self, me: StaffPublic) -> None:
-        async with open_read_session() as session:
-            self.staff = await staff_admin.list_staff(session=session, actor=me)
-            rows = await invites.list_pending_invites(session=session, actor=me)
-            self.email_configured = (
-                smtp_config(await get_workspace_settings(session=session)) is not None
-            )
-        pending = {row.id for row in rows}
+        self._show_rows(await _read_rows(me))
+
+    def _show_rows(self, rows: _Rows) -> None:
+        self.staff, self.email_configured = rows.staff, rows.email_configured
+        pending = {row.id for row in rows.invites}
         self._links = {k: v for k, v in self._links.items() if k in pending}
         self.invites = [
-            row.model_copy(update={"link": self._links.get(row.id, "")}) for row in rows
+            row.model_copy(update={"link": self._links.get(row.id, "")}) for row in rows.invites
         ]
 
     async def _run(self, action: Callable[[StaffPublic], Awaitable[str]]):  # type: ignore[no-untyped-def]
@@ -103,20 +138,46 @@ class StaffPageState(rx.State):
         await self._refresh(me)
         return None
 
-    async def _deliver(self, me: StaffPublic, issued: IssuedInvite) -> str:
+    def _queue_delivery(self, issued: IssuedInvite, *, resent: bool = False) -> str:
+        """Keep the raw link for this tab and queue the email for `deliver_outbox`."""
         link = invite_delivery.invite_link(
             invite_delivery.public_base_url(self.router.headers.origin), issued.token
         )
         self._links = {**self._links, issued.invite_id: link}
-        async with open_session() as session:
-            delivery = await invite_delivery.deliver_invite(
-                session=session, issued=issued, link=link, inviter=me.label
-            )
-        if delivery.emailed:
-            return f"Invite emailed to {issued.email}."
-        if not delivery.configured:
-            return f"Email is not set up: copy the link below and send it to {issued.email}."
-        return f"The email to {issued.email} failed: copy the link below and send it by hand."
+        self._outbox = [
+            *self._outbox,
+            {"issued": dataclasses.asdict(issued), "link": link, "resent": resent},
+        ]
+        self.sending = True
+        return f"Sending the invite to {issued.email}…"
+
+    @rx.event(background=True)
+    async def deliver_outbox(self):  # type: ignore[no-untyped-def]
+        """Email the queued invites outside the tab's lock (SMTP can take seconds). Takes no
+        arguments: it only sends what this tab's owner-checked handlers queued."""
+        async with self:
+            token = (await self.get_state(StaffAuthState)).token
+            outbox, self._outbox = self._outbox, []
+        if not outbox:
+            return
+        me = await staff_for_token(token)
+        if me is None or me.role != "owner":
+            async with self:
+                self.sending = False
+            return
+        notices = []
+        for item in outbox:
+            issued = IssuedInvite(**item["issued"])
+            async with open_session() as session:
+                delivery = await invite_delivery.deliver_invite(
+                    session=session, issued=issued, link=item["link"], inviter=me.label
+                )
+            notices.append(_delivery_notice(issued, delivery, resent=item["resent"]))
+        rows = await _read_rows(me)
+        async with self:
+            self.sending = False
+            self.notice = " ".join(notices)
+            self._show_rows(rows)
 
     @rx.event
     async def invite(self, form: dict):  # type: ignore[no-untyped-def]
@@ -131,13 +192,17 @@ class StaffPageState(rx.State):
                     display_name=fields.get("display_name"),
                     role=fields.get("role") or "agent",
                 )
-            return await self._deliver(me, issued)
+            return self._queue_delivery(issued)
 
         result = await self._run(act)
         self.invite_error, self.error = self.error, ""
         if result is not None or self.invite_error:
             return result  # refused: keep what was typed, to correct it
-        return [rx.set_value(INVITE_NAME_ID, ""), rx.set_value(INVITE_EMAIL_ID, "")]
+        return [
+            rx.set_value(INVITE_NAME_ID, ""),
+            rx.set_value(INVITE_EMAIL_ID, ""),
+            StaffPageState.deliver_outbox,
+        ]
 
     @rx.event
     async def new_link(self, invite_id: int):  # type: ignore[no-untyped-def]
@@ -163,9 +228,9 @@ class StaffPageState(rx.State):
                 issued = await invites.rotate_invite_token(
                     session=session, actor=me, invite_id=_as_id(invite_id)
                 )
-            return await self._deliver(me, issued) + " Earlier links no longer work."
+            return self._queue_delivery(issued, resent=True)
 
-        return await self._run(act)
+        return await self._run(act) or (StaffPageState.deliver_outbox if self._outbox else None)
 
     @rx.event
     async def revoke(self, invite_id: int):  # type: ignore[no-untyped-def]
