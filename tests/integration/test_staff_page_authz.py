@@ -176,3 +176,23 @@ async def test_removing_an_agent_signs_their_open_tab_out_at_once(
         "WHERE u.email = ?",
         email,
     ) == [(0,)]
+
+
+async def test_the_login_form_is_throttled_by_the_sockets_ip(base_url: str, app_db: Path) -> None:
+    """The state passes the socket's address to the service. (It blocks 127.0.0.1 on this
+    server for 15 minutes: the attempts are deleted afterwards for the tests that follow.)"""
+    tab = rs.ReflexSocket(base_url)
+    await tab.connect("/login")
+    try:
+        for n in range(6):
+            form = {"email": f"guess{n}@example.test", "password": "not the password"}
+            await tab.send(rs.LOGIN, "submit", {"form": form})
+            error = await tab.wait_for(lambda s: s.get(rs.LOGIN, {}).get("error"))
+            tab.state[rs.LOGIN]["error"] = ""
+        assert error == "Too many failed sign-ins. Try again in 15 minutes."
+        assert query(app_db, "SELECT DISTINCT ip FROM sign_in_attempt") == [("127.0.0.1",)]
+        failures = "SELECT count(*) FROM sign_in_attempt WHERE NOT succeeded"
+        assert query(app_db, failures) == [(5,)]
+    finally:
+        await tab.close()
+        query(app_db, "DELETE FROM sign_in_attempt")
