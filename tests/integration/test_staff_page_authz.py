@@ -14,7 +14,6 @@ import pytest
 from tests.support import reflex_socket as rs
 from tests.support.server import AppServer, migrate, run_cli, start_app
 
-STAFF_PAGE = f"{rs.ROOT}.handoff_app___states___staff_admin____staff_page_state"
 OWNER = ("owner@example.test", "correct horse battery")
 AGENT = ("agent@example.test", "agent password 1")
 
@@ -69,16 +68,16 @@ async def owner_tab(base_url: str) -> rs.ReflexSocket:
     token = await rs.sign_in(base_url, *OWNER)
     tab = rs.ReflexSocket(base_url)
     await tab.connect("/staff", storage=rs.staff_storage(token))
-    await tab.wait_for(lambda s: len(s.get(STAFF_PAGE, {}).get("staff", [])) >= 2)
+    await tab.wait_for(lambda s: len(s.get(rs.STAFF_PAGE, {}).get("staff", [])) >= 2)
     return tab
 
 
 async def invite_someone(owner: rs.ReflexSocket, email: str) -> int:
     await owner.send(
-        STAFF_PAGE, "invite", {"form": {"display_name": "Zed", "email": email, "role": "agent"}}
+        rs.STAFF_PAGE, "invite", {"form": {"display_name": "Zed", "email": email, "role": "agent"}}
     )
     rows = await owner.wait_for(
-        lambda s: [i for i in s.get(STAFF_PAGE, {}).get("invites", []) if i["email"] == email]
+        lambda s: [i for i in s.get(rs.STAFF_PAGE, {}).get("invites", []) if i["email"] == email]
     )
     assert "/invite/" in rows[0]["link"]  # the owner's tab sees the raw link once
     return int(rows[0]["id"])
@@ -119,10 +118,10 @@ async def test_staff_page_handlers_refuse_agents_and_anonymous_sockets(
         ]
         for handler, payload in attacks:
             seen = len(redirects(tab))
-            await tab.send(STAFF_PAGE, handler, payload, path="/staff", query={})
+            await tab.send(rs.STAFF_PAGE, handler, payload, path="/staff", query={})
             await tab.wait_for(lambda s, seen=seen: len(redirects(tab)) > seen)
         await asyncio.sleep(0.3)
-        page = tab.state.get(STAFF_PAGE, {})
+        page = tab.state.get(rs.STAFF_PAGE, {})
         assert page.get("staff", []) == [] and page.get("invites", []) == []
         assert page.get("remove_target_id", 0) == 0
     finally:
@@ -145,10 +144,10 @@ async def test_removing_an_agent_signs_their_open_tab_out_at_once(
     owner = await owner_tab(base_url)
     try:
         await owner.wait_for(
-            lambda s: any(r["email"] == email for r in s.get(STAFF_PAGE, {}).get("staff", []))
+            lambda s: any(r["email"] == email for r in s.get(rs.STAFF_PAGE, {}).get("staff", []))
         )
-        await owner.send(STAFF_PAGE, "remove_staff", {"staff_id": staff_id(app_db, email)})
-        await owner.wait_for(lambda s: "removed" in s.get(STAFF_PAGE, {}).get("notice", ""))
+        await owner.send(rs.STAFF_PAGE, "remove_staff", {"staff_id": staff_id(app_db, email)})
+        await owner.wait_for(lambda s: "removed" in s.get(rs.STAFF_PAGE, {}).get("notice", ""))
         await agent.wait_for(lambda s: s.get(rs.STAFF_AUTH, {}).get("session_ended") is True)
         assert agent.var(rs.STAFF_AUTH, "token") == ""
         # out of every room: a new handoff reaches other staff, not this tab
