@@ -242,6 +242,13 @@ async def _by_token(session: AsyncSession, token: object) -> StaffInvite | None:
     return found.first()
 
 
+async def _active_account_exists(session: AsyncSession, email: str) -> bool:
+    found = await session.exec(
+        select(StaffUser.id).where(StaffUser.email == email, col(StaffUser.removed_at).is_(None))
+    )
+    return found.first() is not None
+
+
 async def look_up_invite(
     *, session: AsyncSession, token: object, now: datetime | None = None
 ) -> InviteLookup:
@@ -271,11 +278,9 @@ async def accept_invite(
     clean_password = check_password(password)
     name = display_name.strip()[:120] if isinstance(display_name, str) else ""
     name = name or invite.display_name
-    existing = (
-        await session.exec(select(StaffUser).where(StaffUser.email == invite.email))
-    ).first()
-    if existing is not None and existing.removed_at is None:
+    if await _active_account_exists(session, invite.email):
         raise InvalidAccount("A staff account with this email already exists: sign in instead.")
+    await session.commit()  # no transaction is held while argon2 runs
     password_hash = await asyncio.to_thread(hash_password, clean_password)
     claimed = await session.execute(
         sa.update(StaffInvite)
@@ -290,6 +295,13 @@ async def accept_invite(
     if not claimed.rowcount:  # type: ignore[attr-defined]
         await session.rollback()
         raise InviteUnusable(InviteStatus.USED)
+    # read again inside the writing transaction: an account may have appeared meanwhile
+    existing = (
+        await session.exec(select(StaffUser).where(StaffUser.email == invite.email))
+    ).first()
+    if existing is not None and existing.removed_at is None:
+        await session.rollback()
+        raise InvalidAccount("A staff account with this email already exists: sign in instead.")
     if existing is not None:  # a removed account comes back with the new password
         user = existing
         user.removed_at = None

@@ -89,12 +89,14 @@ async def create_staff(
 ) -> StaffPublic:
     """Create a staff account; InvalidAccount for bad input or an email already in use."""
     clean_email, clean_password = check_new_account(email, password)
+    # hashed before the first query: no transaction (on SQLite, the write lock) waits on argon2
+    password_hash = await asyncio.to_thread(hash_password, clean_password)
     existing = await session.exec(select(StaffUser).where(StaffUser.email == clean_email))
     if existing.first() is not None:
         raise InvalidAccount("A staff account with this email already exists.")
     user = StaffUser(
         email=clean_email,
-        password_hash=await asyncio.to_thread(hash_password, clean_password),
+        password_hash=password_hash,
         role=role,
         display_name=display_name.strip()[:120] or clean_email.split("@")[0].capitalize(),
     )
@@ -141,6 +143,7 @@ async def sign_in(
         await session.commit()
         raise InvalidCredentials("Wrong email or password.")
     user = (await session.exec(select(StaffUser).where(StaffUser.email == address_email))).first()
+    await session.commit()  # end the reads: no transaction is held during the password check
     # argon2 takes ~0.3 s of CPU: off the event loop, and just as long for an unknown email
     # (checked against a dummy hash) so timing does not tell which accounts exist.
     valid = await asyncio.to_thread(
@@ -268,18 +271,23 @@ async def change_password(
 ) -> list[str]:
     """A staff member changes their own password (the current one is required). Their other
     sessions end; returns the client tokens of the tabs that used them."""
+    clean = check_password(new_password)
     live = await get_live_session(session=session, token=token)
     if live is None:
         raise PermissionDenied("Your session has ended. Sign in again.")
     user = await session.get(StaffUser, live.staff.id)
     assert user is not None
+    await session.commit()  # no transaction is held while argon2 runs
     if not isinstance(current_password, str) or not await asyncio.to_thread(
         verify_password, current_password, user.password_hash
     ):
         raise InvalidCredentials("The current password is wrong.")
-    clean = check_password(new_password)
-    user.password_hash = await asyncio.to_thread(hash_password, clean)
-    session.add(user)
+    password_hash = await asyncio.to_thread(hash_password, clean)
+    await session.execute(
+        sa.update(StaffUser)
+        .where(col(StaffUser.id) == live.staff.id)
+        .values(password_hash=password_hash)
+    )
     ended = await end_sessions(
         session=session, staff_id=live.staff.id, keep_session_id=live.session_id
     )

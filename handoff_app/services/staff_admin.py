@@ -142,11 +142,12 @@ async def reset_password(
 ) -> SessionsEnded:
     """The owner sets a new password for a staff member; their sessions end."""
     me = _require_owner(actor)
-    clean = check_password(password)
-    user = await _active_member(session, staff_id)
-    if user.id == me.id:
+    if staff_id == me.id:
         raise ServiceError("Change your own password on your account page.")
-    user.password_hash = await asyncio.to_thread(hash_password, clean)
+    # hashed before the first query: no transaction waits on argon2
+    password_hash = await asyncio.to_thread(hash_password, check_password(password))
+    user = await _active_member(session, staff_id)
+    user.password_hash = password_hash
     session.add(user)
     tokens = await end_sessions(session=session, staff_id=user.id or 0)
     await session.commit()
