@@ -40,6 +40,7 @@ app.add_page(
     title="Conversation · Handoff",
     on_load=AgentConversationState.load,
 )
+app.add_page(not_found_page, route="404", title="Not found")
 app.add_page(staff_page, route=routes.STAFF, title="Staff · Handoff", on_load=StaffPageState.load)
 app.add_page(
     account_page, route=routes.ACCOUNT, title="Account · Handoff", on_load=AccountState.load
@@ -47,4 +48,3 @@ app.add_page(
 app.add_page(
     invite_page, route=routes.INVITE, title="Join · Handoff", on_load=InviteAcceptState.load
 )
-app.add_page(not_found_page, route="404", title="Not found")

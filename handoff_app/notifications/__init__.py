@@ -1,1 +1,1 @@
-"""Outbound notifications (email, webhooks): no Reflex here."""
+"""Telling people outside the dashboard: webhooks and email (no reflex imports here)."""

@@ -23,11 +23,11 @@ STAFF_AUTH = f"{ROOT}.handoff_app___states___staff_auth____staff_auth_state"
 LOGIN = f"{ROOT}.handoff_app___states___staff_auth____login_state"
 AGENT_QUEUE = f"{ROOT}.handoff_app___states___agent_queue____agent_queue_state"
 AGENT_CONVERSATION = f"{ROOT}.handoff_app___states___agent_conversation____agent_conversation_state"
-STAFF_PAGE = f"{ROOT}.handoff_app___states___staff_admin____staff_page_state"
 CONVERSATION_ROOM = f"{SHARED}.handoff_app___realtime____conversation_room"
 STAFF_QUEUE_ROOM = f"{SHARED}.handoff_app___realtime____staff_queue_room"
 STAFF_BADGE_ROOM = f"{SHARED}.handoff_app___realtime____staff_badge_room"
 CONTEXT_ROOM = f"{SHARED}.handoff_app___realtime____conversation_context_room"
+STAFF_PAGE = f"{ROOT}.handoff_app___states___staff_admin____staff_page_state"
 SUFFIX = "_rx_state_"
 
 State = dict[str, dict[str, Any]]
