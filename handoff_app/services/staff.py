@@ -165,9 +165,18 @@ async def sign_in(
 async def open_staff_session(
     session: AsyncSession, user: StaffUser, now: datetime | None = None
 ) -> str:
-    """Start a session for `user` and commit; returns the raw token (for the browser only)."""
+    """Start a session for `user` and commit; returns the raw token (for the browser only).
+
+    The user's expired sessions (and their tab records) are deleted on the way.
+    """
     token = new_token()
     assert user.id is not None
+    await session.execute(
+        sa.delete(StaffSession).where(
+            col(StaffSession.staff_id) == user.id,
+            col(StaffSession.expires_at) <= (now or utcnow()),
+        )
+    )
     session.add(
         StaffSession(
             staff_id=user.id,

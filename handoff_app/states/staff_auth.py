@@ -8,6 +8,7 @@ from handoff_app import routes
 from handoff_app.db import open_read_session, open_session
 from handoff_app.models import StaffPublic
 from handoff_app.realtime import leave_rooms
+from handoff_app.security import hash_token
 from handoff_app.services import staff as staff_service
 from handoff_app.services import staff_tabs
 from handoff_app.services.errors import ServiceError
@@ -21,7 +22,7 @@ class StaffAuthState(rx.State):
     # set out of band when the owner removes this member or resets their password: the staff
     # nav then sends the tab to /login (see realtime.sign_out_tabs)
     session_ended: bool = False
-    _registered_tab: str = ""  # "<session id>:<client token>" once recorded in staff_tab
+    _registered_tab: str = ""  # which session and tab were last recorded in staff_tab
 
     async def current_staff(self) -> StaffPublic | None:
         """The signed-in staff member, re-checked against the database (sessions can end)."""
@@ -38,7 +39,8 @@ class StaffAuthState(rx.State):
     async def _register_tab(self, session_id: int) -> None:
         """Record once per tab and session which tab uses it, so ending it signs the tab out."""
         client = self.router.session.client_token
-        key = f"{session_id}:{client}"
+        # keyed by the token too: SQLite may give a new session the id of a deleted one
+        key = f"{session_id}:{hash_token(self.token)}:{client}"
         if not client or self._registered_tab == key:
             return
         async with open_session() as session:

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handoff_app.config import staff_session_days
 from handoff_app.db import open_session
 from handoff_app.models import SignInAttempt, StaffSession, StaffTab, StaffUser, utcnow
+from handoff_app.security import hash_token
 from handoff_app.services import staff as staff_service
 from handoff_app.services import staff_admin, staff_tabs
 from handoff_app.services.errors import PermissionDenied, ServiceError
@@ -333,3 +334,23 @@ async def test_the_owner_resets_an_agents_password_and_their_sessions_end(
     )
     assert await staff_service.get_staff_by_token(session=session, token=signed.token) is None
     await staff_service.sign_in(session=session, email=agent.email, password="owner chose this")
+
+
+async def test_signing_in_deletes_the_users_expired_sessions_and_their_tabs(
+    session: AsyncSession,
+) -> None:
+    agent = await make_staff(session)
+    start = utcnow()
+    old = await staff_service.sign_in(
+        session=session, email=agent.email, password=PASSWORD, now=start
+    )
+    live = await staff_service.get_live_session(session=session, token=old.token, now=start)
+    assert live is not None
+    await staff_tabs.register_tab(session=session, session_id=live.session_id, client_token="t1")
+    later = start + timedelta(days=staff_session_days(), minutes=1)
+    new = await staff_service.sign_in(
+        session=session, email=agent.email, password=PASSWORD, now=later
+    )
+    hashes = (await session.exec(select(StaffSession.token_hash))).all()
+    assert hashes == [hash_token(new.token)]  # the expired one is gone
+    assert (await session.exec(select(StaffTab))).all() == []
