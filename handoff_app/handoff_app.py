@@ -7,15 +7,21 @@ import reflex as rx
 from handoff_app import realtime, routes
 from handoff_app.bot.local_provider import register_local_provider
 from handoff_app.notifications import webhook
+from handoff_app.pages.account import account_page
 from handoff_app.pages.agent_conversation import agent_conversation_page
 from handoff_app.pages.agent_queue import agent_queue_page
+from handoff_app.pages.invite import invite_page
 from handoff_app.pages.login import login_page
 from handoff_app.pages.not_found import not_found_page
 from handoff_app.pages.settings import settings_page
+from handoff_app.pages.staff import staff_page
 from handoff_app.pages.visitor import visitor_page, widget_page
+from handoff_app.states.account import AccountState
 from handoff_app.states.agent_conversation import AgentConversationState
 from handoff_app.states.agent_queue import AgentQueueState
+from handoff_app.states.invite_accept import InviteAcceptState
 from handoff_app.states.settings import SettingsState
+from handoff_app.states.staff_admin import StaffPageState
 from handoff_app.states.staff_auth import LoginState
 from handoff_app.states.visitor import VisitorState
 from handoff_app.sweeper import run_sweeper
@@ -49,3 +55,10 @@ app.add_page(
     settings_page, route=routes.SETTINGS, title="Settings · Handoff", on_load=SettingsState.load
 )
 app.add_page(not_found_page, route="404", title="Not found")
+app.add_page(staff_page, route=routes.STAFF, title="Staff · Handoff", on_load=StaffPageState.load)
+app.add_page(
+    account_page, route=routes.ACCOUNT, title="Account · Handoff", on_load=AccountState.load
+)
+app.add_page(
+    invite_page, route=routes.INVITE, title="Join · Handoff", on_load=InviteAcceptState.load
+)

@@ -77,6 +77,26 @@ class StaffSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_time_column(nullable=False))
 
 
+class StaffTab(SQLModel, table=True):
+    """Which browser tabs (Reflex client tokens) use which staff session: when sessions end
+    (removal, password reset) those tabs are signed out live. In the database, not a module
+    global, because with Redis each tab's socket may live on another worker."""
+
+    __tablename__ = "staff_tab"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer(),
+            sa.ForeignKey("staff_session.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    client_token: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
+
+
 class SignInAttempt(SQLModel, table=True):
     """Every sign-in attempt, kept for throttling (failures per email and per IP) and the log."""
 

@@ -19,6 +19,8 @@ staff room.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -42,6 +44,8 @@ from handoff_app.services.waiting import (
     wait_info,
 )
 from handoff_app.services.workspace import get_workspace_settings
+
+log = logging.getLogger(__name__)
 
 STAFF_QUEUE_ROOM = "staff-queue"
 STAFF_BADGE_ROOM = "staff-badge"
@@ -352,3 +356,48 @@ async def on_event(event: events.ConversationEvent) -> None:
 
 def install() -> None:
     events.subscribe(on_event)
+
+
+# ---- ending staff sessions live ------------------------------------------------------------
+
+
+async def sign_out_tab(client_token: str) -> None:
+    """Sign one tab out from outside it (its staff member was removed, or their password was
+    reset): forget its session token, move it out of every room (it stops receiving at once)
+    and flag it, so its staff nav sends it to /login."""
+    from handoff_app.states.staff_auth import StaffAuthState  # the state imports this module
+
+    app = get_app().app
+    async with app.modify_state(rx.BaseStateToken(ident=client_token, cls=StaffAuthState)) as root:
+        auth = await root.get_state(StaffAuthState)
+        auth.token = ""
+        auth.staff_id = 0
+        auth.staff_label = ""
+        auth.staff_role = ""
+        auth.session_ended = True
+        idle = f"idle-{client_token}"
+        for cls in _ALL_ROOMS:
+            room = await root.get_state(cls)
+            linked = (room._reflex_internal_links or {}).get(cls.get_full_name())
+            if linked and linked != idle:
+                await room._link_to(idle)
+
+
+async def sign_out_tabs(client_tokens: list[str]) -> None:
+    """Sign out each tab in turn (one tab's failure does not spare the others)."""
+    for client_token in client_tokens:
+        try:
+            await sign_out_tab(client_token)
+        except Exception:
+            log.exception("signing out tab %s failed", client_token)
+
+
+def schedule_sign_out(client_tokens: list[str]) -> None:
+    """From a handler: push in a task of its own, never inside the caller's state lock."""
+    if client_tokens:
+        task = asyncio.get_running_loop().create_task(sign_out_tabs(list(client_tokens)))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()

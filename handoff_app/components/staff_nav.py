@@ -42,6 +42,7 @@ def staff_nav(*, show_count: bool = True) -> rx.Component:
             ),
         ),
         rx.spacer(),
+        rx.cond(StaffAuthState.session_ended, _session_ended()),
         _nav_link(StaffAuthState.staff_label, routes.ACCOUNT, "nav-staff-label"),
         rx.button(
             "Sign out",
@@ -78,4 +79,14 @@ def _unclaimed_badge() -> rx.Component:
             "data-testid": "nav-unclaimed-badge",
             "aria-label": "unclaimed conversations",
         },
+    )
+
+
+def _session_ended() -> rx.Component:
+    """Shown (and redirecting to /login) when the session was ended from elsewhere."""
+    return rx.badge(
+        "Your session has ended",
+        color_scheme="red",
+        on_mount=rx.redirect(routes.LOGIN, replace=True),
+        custom_attrs={"data-testid": "session-ended"},
     )

@@ -8,7 +8,9 @@ from handoff_app import routes
 from handoff_app.db import open_read_session, open_session
 from handoff_app.models import StaffPublic
 from handoff_app.realtime import leave_rooms
+from handoff_app.security import hash_token
 from handoff_app.services import staff as staff_service
+from handoff_app.services import staff_tabs
 from handoff_app.services.errors import ServiceError
 
 
@@ -17,15 +19,35 @@ class StaffAuthState(rx.State):
     staff_id: int = 0
     staff_label: str = ""
     staff_role: str = ""
+    # set out of band when the owner removes this member or resets their password: the staff
+    # nav then sends the tab to /login (see realtime.sign_out_tabs)
+    session_ended: bool = False
+    _registered_tab: str = ""  # which session and tab were last recorded in staff_tab
 
     async def current_staff(self) -> StaffPublic | None:
         """The signed-in staff member, re-checked against the database (sessions can end)."""
-        async with open_read_session() as session:
-            staff = await staff_service.get_staff_by_token(session=session, token=self.token)
+        live = await live_session_for_token(self.token)
+        staff = live.staff if live else None
         self.staff_id = staff.id if staff else 0
         self.staff_label = staff.label if staff else ""
         self.staff_role = staff.role if staff else ""
+        if live is not None:
+            self.session_ended = False
+            await self._register_tab(live.session_id)
         return staff
+
+    async def _register_tab(self, session_id: int) -> None:
+        """Record once per tab and session which tab uses it, so ending it signs the tab out."""
+        client = self.router.session.client_token
+        # keyed by the token too: SQLite may give a new session the id of a deleted one
+        key = f"{session_id}:{hash_token(self.token)}:{client}"
+        if not client or self._registered_tab == key:
+            return
+        async with open_session() as session:
+            await staff_tabs.register_tab(
+                session=session, session_id=session_id, client_token=client
+            )
+        self._registered_tab = key
 
     @rx.event
     async def sign_out(self):  # type: ignore[no-untyped-def]
@@ -40,11 +62,22 @@ class StaffAuthState(rx.State):
         return rx.redirect(routes.LOGIN, replace=True)
 
 
+async def live_session_for_token(token: str) -> staff_service.LiveSession | None:
+    """The live session behind a browser token; renews its sliding expiry when due (a write
+    at most once an hour per session, so the usual check is one read)."""
+    async with open_read_session() as session:
+        live = await staff_service.get_live_session(session=session, token=token)
+    if live is not None and staff_service.renewal_due(live):
+        async with open_session() as session:
+            await staff_service.renew_session(session=session, live=live)
+    return live
+
+
 async def staff_for_token(token: str) -> StaffPublic | None:
     """The live staff member behind a browser token (for background handlers, which read the
     token inside `async with self` and check it outside the lock)."""
-    async with open_read_session() as session:
-        return await staff_service.get_staff_by_token(session=session, token=token)
+    live = await live_session_for_token(token)
+    return live.staff if live else None
 
 
 async def require_staff(state: rx.State) -> StaffPublic | None:
@@ -97,7 +130,10 @@ class LoginState(rx.State):
                         display_name=name if isinstance(name, str) else "",
                     )
                 signed = await staff_service.sign_in(
-                    session=session, email=email, password=password
+                    session=session,
+                    email=email,
+                    password=password,
+                    ip=self.router.session.client_ip,
                 )
         except ServiceError as exc:
             self.error = str(exc)

@@ -28,6 +28,7 @@ CONVERSATION_ROOM = f"{SHARED}.handoff_app___realtime____conversation_room"
 STAFF_QUEUE_ROOM = f"{SHARED}.handoff_app___realtime____staff_queue_room"
 STAFF_BADGE_ROOM = f"{SHARED}.handoff_app___realtime____staff_badge_room"
 CONTEXT_ROOM = f"{SHARED}.handoff_app___realtime____conversation_context_room"
+STAFF_PAGE = f"{ROOT}.handoff_app___states___staff_admin____staff_page_state"
 SUFFIX = "_rx_state_"
 
 State = dict[str, dict[str, Any]]
