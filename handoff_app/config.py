@@ -36,4 +36,4 @@ def staff_session_days() -> int:
 def public_url(fallback_origin: str = "") -> str:
     """The app's address as people outside reach it (links in emails, the embed snippet):
     `HANDOFF_PUBLIC_URL`, else the origin the owner's browser is on."""
-    return (os.environ.get("HANDOFF_PUBLIC_URL") or fallback_origin).rstrip("/")
+    return (os.environ.get("HANDOFF_PUBLIC_URL", "").strip() or fallback_origin).rstrip("/")

@@ -6,7 +6,7 @@ import reflex as rx
 
 from handoff_app import realtime, routes
 from handoff_app.bot.local_provider import register_local_provider
-from handoff_app.notifications import webhook
+from handoff_app.notifications import alerts, webhook
 from handoff_app.pages.account import account_page
 from handoff_app.pages.agent_conversation import agent_conversation_page
 from handoff_app.pages.agent_queue import agent_queue_page
@@ -28,6 +28,7 @@ from handoff_app.sweeper import run_sweeper
 
 realtime.install()
 webhook.install()
+alerts.install()
 register_local_provider()
 
 app = rx.App(

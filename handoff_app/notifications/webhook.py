@@ -17,6 +17,7 @@ import httpx
 from handoff_app import events
 from handoff_app.db import open_read_session
 from handoff_app.models import Conversation, Escalation
+from handoff_app.notifications.background import spawn
 from handoff_app.services.workspace import get_workspace_settings
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ ATTEMPTS = 3
 TIMEOUT_SECONDS = 5.0
 BACKOFF_SECONDS = (0.5, 2.0)
 USER_AGENT = "handoff_app-webhook/1"
-_tasks: set[asyncio.Task[None]] = set()
 
 
 async def escalation_payload(event: events.HandoffRequested) -> tuple[str, dict[str, Any]] | None:
@@ -81,26 +81,15 @@ async def deliver(url: str, body: dict[str, Any]) -> bool:
 
 
 async def _send(event: events.HandoffRequested) -> None:
-    try:
-        target = await escalation_payload(event)
-        if target is not None:
-            await deliver(*target)
-    except Exception:
-        log.exception("webhook delivery of escalation %s crashed", event.escalation_id)
-
-
-async def drain() -> None:
-    """Wait for the deliveries under way (tests; a graceful shutdown)."""
-    while _tasks:
-        await asyncio.gather(*list(_tasks), return_exceptions=True)
+    target = await escalation_payload(event)
+    if target is not None:
+        await deliver(*target)
 
 
 async def on_event(event: events.ConversationEvent) -> None:
     """Subscriber: start the delivery and return at once (the publisher is a visitor's turn)."""
     if isinstance(event, events.HandoffRequested):
-        task = asyncio.get_running_loop().create_task(_send(event))
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
+        spawn(_send(event), f"webhook for escalation {event.escalation_id}")
 
 
 def install() -> None:

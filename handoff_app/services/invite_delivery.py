@@ -4,7 +4,6 @@ to share by hand. A failed delivery is stored on the invite (it stays valid)."""
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -26,11 +25,6 @@ class Delivery:
     emailed: bool  # the SMTP server accepted the message
     configured: bool  # an SMTP server is configured at all
     error: str = ""
-
-
-def public_base_url(browser_origin: str = "") -> str:
-    """HANDOFF_PUBLIC_URL when set, else the origin the owner's browser is on."""
-    return (os.environ.get("HANDOFF_PUBLIC_URL", "").strip() or browser_origin).rstrip("/")
 
 
 def invite_link(base_url: str, token: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import reflex as rx
 
 from handoff_app import routes
+from handoff_app.config import public_url
 from handoff_app.db import open_read_session, open_session
 from handoff_app.models import StaffPublic
 from handoff_app.notifications.email import smtp_config
@@ -140,9 +141,7 @@ class StaffPageState(rx.State):
 
     def _queue_delivery(self, issued: IssuedInvite, *, resent: bool = False) -> str:
         """Keep the raw link for this tab and queue the email for `deliver_outbox`."""
-        link = invite_delivery.invite_link(
-            invite_delivery.public_base_url(self.router.headers.origin), issued.token
-        )
+        link = invite_delivery.invite_link(public_url(self.router.headers.origin), issued.token)
         self._links = {**self._links, issued.invite_id: link}
         self._outbox = [
             *self._outbox,
@@ -214,7 +213,7 @@ class StaffPageState(rx.State):
             self._links = {
                 **self._links,
                 issued.invite_id: invite_delivery.invite_link(
-                    invite_delivery.public_base_url(self.router.headers.origin), issued.token
+                    public_url(self.router.headers.origin), issued.token
                 ),
             }
             return f"New link for {issued.email}. Earlier links to this invite no longer work."

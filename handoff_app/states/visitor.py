@@ -65,8 +65,10 @@ class VisitorState(HistoryMixin, rx.State):
 
     @rx.event
     async def load(self) -> None:
-        """On page load (and after a reconnect): re-join the room and resync from the database."""
-        self.error = ""
+        """On page load (and after a reconnect): re-join the room and resync from the database.
+
+        It leaves `error` alone: a visitor quicker than the page's load (an empty message sent
+        while it hydrates) must still see why their message was refused."""
         self.confirming = False
         self._reset_history()
         async with open_read_session() as session:

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handoff_app.config import public_url
 from handoff_app.db import open_session
 from handoff_app.models import StaffInvite, StaffUser, WorkspaceSettings, utcnow
 from handoff_app.services import invite_delivery, invites, staff_admin
@@ -238,9 +239,7 @@ async def test_smtp_falls_back_to_the_environment(
         monkeypatch.setenv("HANDOFF_SMTP_FROM", "env@example.test")
         monkeypatch.setenv("HANDOFF_PUBLIC_URL", "https://help.example.test/")
         issued = await invite(session, owner, "envy@example.test")
-        link = invite_delivery.invite_link(
-            invite_delivery.public_base_url("http://ignored"), issued.token
-        )
+        link = invite_delivery.invite_link(public_url("http://ignored"), issued.token)
         assert link.startswith("https://help.example.test/invite/")
         assert (
             await invite_delivery.deliver_invite(

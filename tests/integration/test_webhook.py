@@ -8,6 +8,7 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app.notifications import webhook
+from handoff_app.notifications.background import drain
 from handoff_app.services import conversations, handoff
 from handoff_app.services.workspace import update_settings
 from tests.support.http_receiver import Receiver
@@ -44,7 +45,7 @@ async def test_a_new_escalation_is_posted_as_json(
     try:
         await update_settings(session=session, webhook_url=receiver.base + HOOK_PATH)
         escalation_id = await escalate(session)
-        await webhook.drain()
+        await drain()
     finally:
         receiver.close()
     assert receiver.paths == [HOOK_PATH]
@@ -65,10 +66,10 @@ async def test_server_errors_are_retried_and_client_errors_are_not(
     try:
         await update_settings(session=session, webhook_url=receiver.base + HOOK_PATH)
         await escalate(session)
-        await webhook.drain()
+        await drain()
         assert len(receiver.received) == 3  # two 5xx answers, then delivered
         await escalate(session)
-        await webhook.drain()
+        await drain()
     finally:
         receiver.close()
     assert len(receiver.received) == 4  # the 400 is final: no retry
@@ -80,9 +81,9 @@ async def test_no_webhook_configured_sends_nothing_and_a_dead_url_loses_no_hando
     receiver = Receiver([])
     receiver.close()  # nothing listens on this port any more
     await escalate(session)  # no URL set: nothing to send
-    await webhook.drain()
+    await drain()
     await update_settings(session=session, webhook_url=receiver.base + HOOK_PATH)
     escalation_id = await escalate(session)  # the delivery fails; the handoff stands
-    await webhook.drain()
+    await drain()
     assert escalation_id > 0
     assert receiver.received == []

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from handoff_app.config import public_url
 from handoff_app.models import WorkspaceSettings
 from handoff_app.notifications.email import SmtpConfig, smtp_config
-from handoff_app.services.invite_delivery import invite_link, public_base_url
+from handoff_app.services.invite_delivery import invite_link
 from handoff_app.services.sign_in_throttle import SignInThrottled
 
 ENV = ("HOST", "PORT", "USER", "PASSWORD", "SECURITY", "FROM")
@@ -57,11 +58,11 @@ def test_a_blank_settings_host_falls_back_to_the_environment(
 def test_invite_links_use_the_public_url_else_the_browser_origin(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert invite_link(public_base_url("http://localhost:3000"), "abc") == (
+    assert invite_link(public_url("http://localhost:3000"), "abc") == (
         "http://localhost:3000/invite/abc"
     )
     monkeypatch.setenv("HANDOFF_PUBLIC_URL", "https://help.example.test/")
-    assert invite_link(public_base_url("http://localhost:3000"), "abc") == (
+    assert invite_link(public_url("http://localhost:3000"), "abc") == (
         "https://help.example.test/invite/abc"
     )
 
