@@ -7,13 +7,23 @@ changes (through the CLI or the page) before it ends.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import urllib.request
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Staff, db_path, screenshot, screenshot_widths, sign_in, stored
+from tests.e2e.conftest import (
+    Staff,
+    db_path,
+    screenshot,
+    screenshot_widths,
+    set_settings,
+    sign_in,
+    stored,
+)
 from tests.e2e.test_handoff_loop import expect_state, visitor_says
 from tests.support.server import AppServer
 
@@ -179,3 +189,35 @@ def test_an_agent_cannot_open_settings(
     agent.goto(f"{app_server.url}/settings")
     agent.wait_for_url("**/agent")
     expect(agent.get_by_test_id("settings-save-button")).to_have_count(0)
+
+
+@pytest.mark.parametrize("path", ["/settings", "/staff", "/account", "/agent"])
+def test_staff_pages_over_http_carry_no_data_and_send_strangers_to_login(
+    app_server: AppServer, new_page: NewPage, restore_settings: None, path: str
+) -> None:
+    """The HTML of a page is the same static shell for everyone: data only ever travels over
+    the websocket after the server checked who is asking."""
+    set_settings(app_server, ai_api_key="sk-e2e-secret-0042", smtp_host="smtp.secret.test")
+    with urllib.request.urlopen(f"{app_server.url}{path}", timeout=10) as response:
+        assert response.status == 200
+        html = response.read().decode()
+    for secret in ("sk-e2e-secret-0042", "smtp.secret.test", "owner@example.test"):
+        assert secret not in html
+    stranger = new_page()
+    stranger.goto(f"{app_server.url}{path}")
+    stranger.wait_for_url("**/login")
+    expect(stranger.get_by_test_id("login-submit-button")).to_be_visible()
+
+
+def test_an_agent_is_kept_off_the_owner_pages(
+    app_server: AppServer, new_page: NewPage, staff: dict[str, Staff]
+) -> None:
+    agent = new_page()
+    sign_in(agent, app_server, staff["ben"])
+    expect(agent.get_by_test_id("nav-staff-link")).to_have_count(0)
+    for path in ("/settings", "/staff"):
+        agent.goto(f"{app_server.url}{path}")
+        agent.wait_for_url("**/agent")
+    agent.goto(f"{app_server.url}/account")  # their own account page is theirs
+    expect(agent.get_by_test_id("nav-staff-label")).to_have_text("Ben")
+    expect(agent).to_have_url(re.compile(r"/account/?$"))
