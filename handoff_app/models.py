@@ -95,6 +95,10 @@ class StaffTab(SQLModel, table=True):
     )
     client_token: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
+    # the open page's heartbeat (every 30 s): "staff online" counts recent ones
+    last_seen_at: datetime = Field(
+        default_factory=utcnow, sa_column=_time_column(nullable=False, index=True)
+    )
 
 
 class SignInAttempt(SQLModel, table=True):

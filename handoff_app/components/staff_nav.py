@@ -6,6 +6,7 @@ import reflex as rx
 
 from handoff_app import routes
 from handoff_app.realtime import StaffBadgeRoom
+from handoff_app.services.staff_tabs import HEARTBEAT_SECONDS
 from handoff_app.states.staff_auth import StaffAuthState
 
 
@@ -51,12 +52,25 @@ def staff_nav(*, show_count: bool = True) -> rx.Component:
             on_click=StaffAuthState.sign_out,
             custom_attrs={"data-testid": "logout-button"},
         ),
+        _heartbeat(),
         align="center",
         spacing="4",
         padding="0.75rem 1.25rem",
         border_bottom="1px solid var(--gray-5)",
         width="100%",
         background="var(--color-panel-solid)",
+    )
+
+
+def _heartbeat() -> rx.Component:
+    """An invisible clock that ticks every 30 s: each tick tells the server this page is still
+    open (the "staff online" count) and brings the count back."""
+    return rx.moment(
+        interval=HEARTBEAT_SECONDS * 1000,
+        format="X",
+        on_change=StaffAuthState.heartbeat,
+        display="none",
+        aria_hidden="true",
     )
 
 

@@ -8,6 +8,8 @@ from handoff_app.components.badges import trigger_badge
 from handoff_app.components.staff_nav import staff_nav
 from handoff_app.models import QueueRow
 from handoff_app.realtime import StaffBadgeRoom, StaffQueueRoom
+from handoff_app.states.agent_queue import AgentQueueState
+from handoff_app.states.staff_auth import StaffAuthState
 
 
 def queue_row(row: QueueRow) -> rx.Component:
@@ -74,6 +76,45 @@ def queue_row(row: QueueRow) -> rx.Component:
     )
 
 
+def _availability() -> rx.Component:
+    """Staff online now, and (owners) the "agents available" switch."""
+    return rx.hstack(
+        rx.hstack(
+            rx.box(width="8px", height="8px", border_radius="50%", background="var(--grass-9)"),
+            rx.text(
+                StaffAuthState.staff_online,
+                " staff online",
+                size="2",
+                color="var(--gray-11)",
+                custom_attrs={"data-testid": "queue-staff-online"},
+            ),
+            align="center",
+            spacing="2",
+        ),
+        rx.cond(
+            StaffAuthState.staff_role == "owner",
+            rx.el.label(
+                rx.hstack(
+                    rx.switch(
+                        checked=AgentQueueState.agents_available,
+                        on_change=AgentQueueState.set_agents_available,
+                        custom_attrs={"data-testid": "queue-agents-available-switch"},
+                    ),
+                    rx.text("Agents available", size="2"),
+                    align="center",
+                    spacing="2",
+                ),
+            ),
+            rx.cond(
+                ~AgentQueueState.agents_available,
+                rx.badge("Away: visitors get the away message", color_scheme="amber"),
+            ),
+        ),
+        align="center",
+        spacing="4",
+    )
+
+
 def agent_queue_page() -> rx.Component:
     return rx.vstack(
         staff_nav(),
@@ -86,8 +127,12 @@ def agent_queue_page() -> rx.Component:
                     variant="soft",
                     custom_attrs={"data-testid": "queue-tab-pending"},
                 ),
+                rx.spacer(),
+                _availability(),
                 align="center",
                 spacing="3",
+                width="100%",
+                wrap="wrap",
             ),
             rx.cond(
                 StaffQueueRoom.rows.length() == 0,  # type: ignore[attr-defined]

@@ -6,11 +6,16 @@ and the owner's removal can run on another.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handoff_app.models import StaffSession, StaffTab
+from handoff_app.models import StaffSession, StaffTab, utcnow
+
+HEARTBEAT_SECONDS = 30  # how often an open staff page says it is still there
+ONLINE_WINDOW = timedelta(seconds=HEARTBEAT_SECONDS * 2 + 15)
 
 
 async def register_tab(*, session: AsyncSession, session_id: int, client_token: str) -> None:
@@ -44,3 +49,27 @@ async def end_sessions(
     await session.execute(sa.delete(StaffTab).where(col(StaffTab.session_id).in_(session_ids)))
     await session.execute(sa.delete(StaffSession).where(col(StaffSession.id).in_(session_ids)))
     return tokens
+
+
+async def touch_tab(
+    *, session: AsyncSession, client_token: str, now: datetime | None = None
+) -> None:
+    """The page's heartbeat: this tab is still open."""
+    await session.execute(
+        sa.update(StaffTab)
+        .where(col(StaffTab.client_token) == client_token)
+        .values(last_seen_at=now or utcnow())
+    )
+    await session.commit()
+
+
+async def count_staff_online(*, session: AsyncSession, now: datetime | None = None) -> int:
+    """Staff members with an open page that sent a heartbeat within the last ~75 s."""
+    since = (now or utcnow()) - ONLINE_WINDOW
+    result = await session.exec(
+        select(func.count(func.distinct(StaffSession.staff_id)))
+        .select_from(StaffTab)
+        .join(StaffSession, col(StaffSession.id) == col(StaffTab.session_id))
+        .where(col(StaffTab.last_seen_at) >= since, col(StaffSession.expires_at) > utcnow())
+    )
+    return int(result.one())

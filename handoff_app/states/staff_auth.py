@@ -49,6 +49,19 @@ class StaffAuthState(rx.State):
             )
         self._registered_tab = key
 
+    staff_online: int = 0  # staff with an open page now (refreshed by each heartbeat)
+
+    @rx.event
+    async def heartbeat(self, _tick: str = "") -> None:
+        """Every open staff page calls this every 30 s: it keeps the tab counted as online and
+        refreshes the count. Anything else (no session) is ignored."""
+        client = self.router.session.client_token
+        if not self.staff_id or not client:
+            return
+        async with open_session() as session:
+            await staff_tabs.touch_tab(session=session, client_token=client)
+            self.staff_online = await staff_tabs.count_staff_online(session=session)
+
     @rx.event
     async def sign_out(self):  # type: ignore[no-untyped-def]
         """End the session on the server and stop this tab receiving anything."""

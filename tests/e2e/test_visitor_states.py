@@ -6,6 +6,7 @@ is available or outside working hours in a time zone far from UTC."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -165,3 +166,28 @@ def test_reconnect_after_a_backend_restart_loses_and_duplicates_nothing(
     expect(
         visitor.get_by_test_id("visitor-message").filter(has_text="Still here after the restart")
     ).to_have_count(1)
+
+
+def test_the_dashboard_shows_staff_online_and_the_owner_switches_availability(
+    app_server: AppServer, new_page: NewPage, staff: dict[str, Staff], restore_settings: None
+) -> None:
+    agent = new_page()
+    sign_in(agent, app_server, staff["ana"])
+    owner = new_page()
+    sign_in(owner, app_server, staff["owner"])
+    # Ana's page and the owner's (other tests' pages may still be counted for a minute)
+    expect(owner.get_by_test_id("queue-staff-online")).to_have_text(
+        re.compile(r"^([2-9]|\d\d+) staff online$")
+    )
+    expect(agent.get_by_test_id("queue-agents-available-switch")).to_have_count(0)
+
+    switch = owner.get_by_test_id("queue-agents-available-switch")
+    expect(switch).to_have_attribute("data-state", "checked")
+    switch.click()
+    expect(switch).to_have_attribute("data-state", "unchecked")
+    screenshot_widths(owner, "agent-queue-away")
+    visitor = new_page()
+    visitor.goto(app_server.url)
+    visitor_says(visitor, "Hello")
+    visitor.get_by_test_id("visitor-talk-to-human-button").click()
+    expect_state(visitor, "away")

@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app.config import staff_session_days
@@ -354,3 +354,28 @@ async def test_signing_in_deletes_the_users_expired_sessions_and_their_tabs(
     hashes = (await session.exec(select(StaffSession.token_hash))).all()
     assert hashes == [hash_token(new.token)]  # the expired one is gone
     assert (await session.exec(select(StaffTab))).all() == []
+
+
+async def test_staff_online_counts_people_with_a_recent_heartbeat(session: AsyncSession) -> None:
+    now = utcnow()
+    ana = await make_staff(session, name="Ana")
+    ben = await make_staff(session, name="Ben")
+    tokens = {}
+    for who in (ana, ben):
+        signed = await staff_service.sign_in(
+            session=session, email=who.email, password="correct horse battery", ip="127.0.0.1"
+        )
+        tokens[who.id] = signed.token
+    rows = (await session.exec(select(StaffSession).order_by(col(StaffSession.id)))).all()
+    for index, row in enumerate(rows):
+        assert row.id is not None
+        await staff_tabs.register_tab(
+            session=session, session_id=row.id, client_token=f"tab-{index}"
+        )
+    assert await staff_tabs.count_staff_online(session=session) == 2
+    # Ben's page went quiet two minutes ago; Ana's keeps beating
+    await staff_tabs.touch_tab(
+        session=session, client_token="tab-1", now=now - timedelta(minutes=2)
+    )
+    await staff_tabs.touch_tab(session=session, client_token="tab-0", now=now)
+    assert await staff_tabs.count_staff_online(session=session) == 1
