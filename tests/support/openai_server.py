@@ -25,8 +25,9 @@ class Step:
     seconds: float = 0.0
 
 
-def text(answer: str) -> Step:
-    return Step("text", text=answer)
+def text(answer: str, per_word: float = 0.0) -> Step:
+    """A streamed answer; `per_word` seconds between words (a slow model)."""
+    return Step("text", text=answer, seconds=per_word)
 
 
 def tool_call(reason: str) -> Step:
@@ -140,6 +141,8 @@ class OpenAIServer:
             for word in step.text.split(" "):
                 out.write(_chunk({"content": word + " "}))
                 out.flush()
+                if step.kind == "text" and step.seconds:
+                    time.sleep(step.seconds)
             if step.kind == "stall":
                 time.sleep(step.seconds)
                 return  # no last chunk: the body is cut off, a broken stream
