@@ -35,6 +35,7 @@ from handoff_app.domain.messages import Sender
 from handoff_app.models import Conversation, MessagePublic, QueueRow
 from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import count_unclaimed, list_queue
+from handoff_app.services.staff_tabs import online_tabs
 from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, to_public
 from handoff_app.services.transitions import staff_label
 from handoff_app.services.waiting import (
@@ -48,7 +49,6 @@ from handoff_app.services.workspace import get_workspace_settings
 log = logging.getLogger(__name__)
 
 STAFF_QUEUE_ROOM = "staff-queue"
-STAFF_BADGE_ROOM = "staff-badge"
 DRAFT_INTERVAL = 0.05  # seconds between pushes of a streaming answer
 PREVIEW_INTERVAL = 1.0  # seconds between queue pushes made only to refresh previews
 
@@ -97,8 +97,11 @@ class StaffQueueRoom(rx.SharedState):
     rows: list[QueueRow] = []
 
 
-class StaffBadgeRoom(rx.SharedState):
-    """The unclaimed count every staff page shows in its navigation."""
+class StaffBadge(rx.State):
+    """The unclaimed count in the navigation of every staff page. A per-tab state, NOT a shared
+    room: a room linked by every staff tab makes every event of every staff tab take its lock
+    (that serialised all agents). Instead each change is pushed to the staff tabs that are open
+    right now (the `staff_tab` registry with its heartbeat), each under its own lock."""
 
     unclaimed: int = 0
 
@@ -194,9 +197,9 @@ async def fill_staff_queue(room: StaffQueueRoom) -> None:
         room.rows = await list_queue(session=session)
 
 
-async def fill_staff_badge(room: StaffBadgeRoom) -> None:
+async def fill_staff_badge(badge: StaffBadge) -> None:
     async with open_read_session() as session:
-        room.unclaimed = await count_unclaimed(session=session)
+        badge.unclaimed = await count_unclaimed(session=session)
 
 
 # ---- joining and leaving (called by states, after their identity checks) -------------------
@@ -217,12 +220,12 @@ async def join_conversation(state: rx.State, conversation_id: int, *, staff: boo
         await fill_context_room(context, conversation_id)
 
 
-async def join_staff_badge(state: rx.State) -> None:
-    await fill_staff_badge(await _join(state, StaffBadgeRoom, STAFF_BADGE_ROOM))
+async def show_staff_badge(state: rx.State) -> None:
+    """Fill this staff tab's badge (pages call it on load, after their identity check)."""
+    await fill_staff_badge(await state.get_state(StaffBadge))
 
 
 async def join_staff_queue(state: rx.State) -> None:
-    await join_staff_badge(state)
     await fill_staff_queue(await _join(state, StaffQueueRoom, STAFF_QUEUE_ROOM))
 
 
@@ -246,7 +249,6 @@ _ALL_ROOMS: tuple[type[Any], ...] = (
     ConversationRoom,
     ConversationContextRoom,
     StaffQueueRoom,
-    StaffBadgeRoom,
 )
 
 
@@ -312,7 +314,21 @@ async def push_queue_rows() -> None:
 
 
 async def push_badge() -> None:
-    await _push(StaffBadgeRoom, STAFF_BADGE_ROOM, fill_staff_badge)
+    """The new unclaimed count to every open staff tab, on any worker (each tab's own lock)."""
+    async with open_read_session() as session:
+        unclaimed = await count_unclaimed(session=session)
+        tabs = await online_tabs(session=session)
+
+    async def show(badge: StaffBadge) -> None:
+        if badge.unclaimed != unclaimed:
+            badge.unclaimed = unclaimed
+
+    results = await asyncio.gather(
+        *(_push(StaffBadge, token, show) for token in tabs), return_exceptions=True
+    )
+    for token, result in zip(tabs, results, strict=True):
+        if isinstance(result, Exception):
+            log.warning("badge push to tab %s failed: %s", token, result)
 
 
 _pushes = Coalescer()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from handoff_app import routes
-from handoff_app.realtime import StaffBadgeRoom
+from handoff_app.realtime import StaffBadge
 from handoff_app.services.staff_tabs import HEARTBEAT_SECONDS
 from handoff_app.states.staff_auth import StaffAuthState
 
 
-def staff_nav(*, show_count: bool = True) -> rx.Component:
-    """The bar on every staff page; `show_count` where the page joins the badge room."""
+def staff_nav() -> rx.Component:
+    """The bar on every staff page, with the live unclaimed count (pushed to each open staff
+    tab; filled on mount by the heartbeat)."""
     return rx.hstack(
         rx.link(
             rx.hstack(
@@ -27,7 +28,7 @@ def staff_nav(*, show_count: bool = True) -> rx.Component:
         rx.link(
             rx.hstack(
                 rx.text("Queue", size="2"),
-                _unclaimed_badge() if show_count else rx.fragment(),
+                _unclaimed_badge(),
                 align="center",
                 spacing="2",
             ),
@@ -43,6 +44,7 @@ def staff_nav(*, show_count: bool = True) -> rx.Component:
             ),
         ),
         rx.spacer(),
+        _alerts_toggle(),
         rx.cond(StaffAuthState.session_ended, _session_ended()),
         _nav_link(StaffAuthState.staff_label, routes.ACCOUNT, "nav-staff-label"),
         rx.button(
@@ -53,12 +55,28 @@ def staff_nav(*, show_count: bool = True) -> rx.Component:
             custom_attrs={"data-testid": "logout-button"},
         ),
         _heartbeat(),
+        rx.script(src="/staff-alerts.js"),
         align="center",
         spacing="4",
         padding="0.75rem 1.25rem",
         border_bottom="1px solid var(--gray-5)",
         width="100%",
         background="var(--color-panel-solid)",
+    )
+
+
+def _alerts_toggle() -> rx.Component:
+    """Sound and desktop notifications on new escalations, on or off for this browser
+    (assets/staff-alerts.js keeps the choice and asks for notification permission)."""
+    return rx.icon_button(
+        rx.box(rx.icon("bell", size=16), class_name="alerts-on"),
+        rx.box(rx.icon("bell-off", size=16), class_name="alerts-off"),
+        variant="ghost",
+        size="2",
+        color_scheme="gray",
+        aria_label="Sound and desktop alerts on new conversations (on/off)",
+        title="Sound and desktop alerts on new conversations",
+        custom_attrs={"data-testid": "nav-alerts-toggle"},
     )
 
 
@@ -85,8 +103,8 @@ def _nav_link(text: str | rx.Var[str], href: str, test_id: str) -> rx.Component:
 
 def _unclaimed_badge() -> rx.Component:
     return rx.badge(
-        StaffBadgeRoom.unclaimed,
-        color_scheme=rx.cond(StaffBadgeRoom.unclaimed > 0, "red", "gray"),
+        StaffBadge.unclaimed,
+        color_scheme=rx.cond(StaffBadge.unclaimed > 0, "red", "gray"),
         variant="solid",
         radius="full",
         custom_attrs={

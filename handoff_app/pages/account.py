@@ -28,7 +28,7 @@ def password_field(label: str, name: str, test_id: str, autocomplete: str) -> rx
 
 def account_page() -> rx.Component:
     return rx.vstack(
-        staff_nav(show_count=False),
+        staff_nav(),
         rx.card(
             rx.form(
                 rx.vstack(

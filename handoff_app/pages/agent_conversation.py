@@ -261,7 +261,7 @@ def _conversation() -> rx.Component:
 
 def agent_conversation_page() -> rx.Component:
     return rx.vstack(
-        staff_nav(show_count=False),
+        staff_nav(),
         rx.cond(S.not_found, not_found_card("This conversation does not exist."), _conversation()),
         spacing="0",
         width="100%",

@@ -7,7 +7,7 @@ import reflex as rx
 from handoff_app.components.badges import trigger_badge
 from handoff_app.components.staff_nav import staff_nav
 from handoff_app.models import QueueRow
-from handoff_app.realtime import StaffBadgeRoom, StaffQueueRoom
+from handoff_app.realtime import StaffBadge, StaffQueueRoom
 from handoff_app.states.agent_queue import AgentQueueState
 from handoff_app.states.staff_auth import StaffAuthState
 
@@ -122,7 +122,7 @@ def agent_queue_page() -> rx.Component:
             rx.hstack(
                 rx.heading("Live queue", size="5"),
                 rx.badge(
-                    StaffBadgeRoom.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
+                    StaffBadge.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
                     color_scheme="amber",
                     variant="soft",
                     custom_attrs={"data-testid": "queue-tab-pending"},

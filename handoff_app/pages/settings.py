@@ -576,7 +576,7 @@ def _knowledge_base() -> rx.Component:
 
 def settings_page() -> rx.Component:
     return rx.box(
-        staff_nav(show_count=False),
+        staff_nav(),
         rx.container(
             rx.cond(
                 S.loaded,

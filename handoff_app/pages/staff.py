@@ -206,7 +206,7 @@ def _team() -> rx.Component:
 
 def staff_page() -> rx.Component:
     return rx.vstack(
-        staff_nav(show_count=False),
+        staff_nav(),
         rx.vstack(
             rx.heading("Staff", size="5"),
             _callouts(),

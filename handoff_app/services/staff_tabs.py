@@ -73,3 +73,15 @@ async def count_staff_online(*, session: AsyncSession, now: datetime | None = No
         .where(col(StaffTab.last_seen_at) >= since, col(StaffSession.expires_at) > utcnow())
     )
     return int(result.one())
+
+
+async def online_tabs(*, session: AsyncSession, now: datetime | None = None) -> list[str]:
+    """Client tokens of the staff tabs open right now (live session, recent heartbeat)."""
+    moment = now or utcnow()
+    result = await session.exec(
+        select(StaffTab.client_token)
+        .join(StaffSession, col(StaffSession.id) == col(StaffTab.session_id))
+        .where(col(StaffTab.last_seen_at) >= moment - ONLINE_WINDOW)
+        .where(col(StaffSession.expires_at) > moment)
+    )
+    return list(result.all())

@@ -11,10 +11,10 @@ from handoff_app.domain.lifecycle import TransitionNotAllowed
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
 from handoff_app.models import StaffPublic
 from handoff_app.realtime import (
-    StaffBadgeRoom,
     StaffQueueRoom,
     join_conversation,
     leave_rooms,
+    show_staff_badge,
 )
 from handoff_app.services import conversations, handoff
 from handoff_app.services.errors import ServiceError
@@ -52,9 +52,10 @@ class AgentConversationState(HistoryMixin, rx.State):
             return await refuse_page(self)
         self.notice = ""
         self._reset_history()
-        # This page shows neither the queue rows nor the unclaimed badge: staff tabs busy in
-        # conversations stay out of the rooms every staff tab shares (see realtime.py).
-        await leave_rooms(self, StaffQueueRoom, StaffBadgeRoom)
+        # This page does not show the queue rows: staff tabs busy in conversations stay out of
+        # the room the queue pages share (see realtime.py). The badge is per tab.
+        await leave_rooms(self, StaffQueueRoom)
+        await show_staff_badge(self)
         conversation_id = self._route_conversation_id()
         found = conversation_id is not None
         if conversation_id is not None:

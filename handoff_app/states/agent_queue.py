@@ -10,6 +10,7 @@ from handoff_app.realtime import (
     ConversationRoom,
     join_staff_queue,
     leave_rooms,
+    show_staff_badge,
 )
 from handoff_app.services.staff_tabs import count_staff_online
 from handoff_app.services.workspace import get_workspace_settings, update_settings
@@ -25,6 +26,7 @@ class AgentQueueState(rx.State):
         if await require_staff(self) is None:
             return await refuse_page(self)
         await join_staff_queue(self)
+        await show_staff_badge(self)
         # a tab that came from a conversation page stops receiving that conversation
         await leave_rooms(self, ConversationRoom, ConversationContextRoom)
         async with open_read_session() as session:

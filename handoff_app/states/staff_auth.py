@@ -7,7 +7,7 @@ import reflex as rx
 from handoff_app import routes
 from handoff_app.db import open_read_session, open_session
 from handoff_app.models import StaffPublic
-from handoff_app.realtime import leave_rooms
+from handoff_app.realtime import leave_rooms, show_staff_badge
 from handoff_app.security import hash_token
 from handoff_app.services import staff as staff_service
 from handoff_app.services import staff_tabs
@@ -61,6 +61,7 @@ class StaffAuthState(rx.State):
         async with open_session() as session:
             await staff_tabs.touch_tab(session=session, client_token=client)
             self.staff_online = await staff_tabs.count_staff_online(session=session)
+        await show_staff_badge(self)  # every staff page's navigation shows the live count
 
     @rx.event
     async def sign_out(self):  # type: ignore[no-untyped-def]

@@ -173,7 +173,7 @@ async def test_a_handoff_on_worker_a_appears_live_in_the_queue_on_worker_b(
         assert row["status"] == "pending"
         assert row["trigger"] == "button"
         # the unclaimed count in the navigation is its own (small) room, pushed alongside
-        await queue.wait_for(lambda s: s.get(rs.STAFF_BADGE_ROOM, {}).get("unclaimed", 0) >= 1)
+        await queue.wait_for(lambda s: s.get(rs.STAFF_BADGE, {}).get("unclaimed", 0) >= 1)
     finally:
         await queue.close()
 

@@ -158,10 +158,10 @@ async def test_removing_an_agent_signs_their_open_tab_out_at_once(
         watcher_token = await rs.sign_in(base_url, *OWNER)
         watcher = rs.ReflexSocket(base_url)
         await watcher.connect("/agent", storage=rs.staff_storage(watcher_token))
-        await watcher.wait_for(lambda s: s.get(rs.STAFF_BADGE_ROOM, {}).get("unclaimed", 0) >= 1)
+        await watcher.wait_for(lambda s: s.get(rs.STAFF_BADGE, {}).get("unclaimed", 0) >= 1)
         await asyncio.sleep(0.5)
         assert not any(
-            rs.STAFF_QUEUE_ROOM in a.delta or rs.STAFF_BADGE_ROOM in a.delta
+            rs.STAFF_QUEUE_ROOM in a.delta or rs.STAFF_BADGE in a.delta
             for a in agent.arrivals[arrivals:]
         )
         await watcher.close()

@@ -98,10 +98,10 @@ async def test_removal_on_one_worker_signs_out_the_tab_on_the_other(
         await rs.request_human(visitor)
         watcher = rs.ReflexSocket(url(a))
         await watcher.connect("/agent", storage=rs.staff_storage(await rs.sign_in(url(a), *OWNER)))
-        await watcher.wait_for(lambda s: s.get(rs.STAFF_BADGE_ROOM, {}).get("unclaimed", 0) >= 1)
+        await watcher.wait_for(lambda s: s.get(rs.STAFF_BADGE, {}).get("unclaimed", 0) >= 1)
         await asyncio.sleep(0.5)
         assert not any(
-            rs.STAFF_QUEUE_ROOM in x.delta or rs.STAFF_BADGE_ROOM in x.delta
+            rs.STAFF_QUEUE_ROOM in x.delta or rs.STAFF_BADGE in x.delta
             for x in agent.arrivals[seen:]
         )
         await watcher.close()

@@ -80,10 +80,10 @@ def assert_no_room_data(tab: rs.ReflexSocket) -> None:
     assert conv_room.get("status", "") == ""
     queue = tab.state.get(rs.STAFF_QUEUE_ROOM, {})
     assert queue.get("rows", []) == []
-    assert tab.state.get(rs.STAFF_BADGE_ROOM, {}).get("unclaimed", 0) == 0
+    assert tab.state.get(rs.STAFF_BADGE, {}).get("unclaimed", 0) == 0
     assert not any(rs.CONVERSATION_ROOM in arrival.delta for arrival in tab.arrivals[1:])
     assert not any(rs.STAFF_QUEUE_ROOM in arrival.delta for arrival in tab.arrivals[1:])
-    assert not any(rs.STAFF_BADGE_ROOM in arrival.delta for arrival in tab.arrivals[1:])
+    assert not any(rs.STAFF_BADGE in arrival.delta for arrival in tab.arrivals[1:])
     assert not any(rs.CONTEXT_ROOM in arrival.delta for arrival in tab.arrivals[1:])
 
 
