@@ -70,9 +70,23 @@
       Notification.requestPermission();
     }
   });
+  // Waiting rows turn amber after a minute and red past the response deadline, ticking live.
+  function colourRows() {
+    var now = Date.now();
+    var rows = document.querySelectorAll('.queue-row[data-status="pending"]');
+    for (var i = 0; i < rows.length; i++) {
+      var requested = Date.parse(rows[i].getAttribute("data-requested-at") || "");
+      var deadline = Date.parse(rows[i].getAttribute("data-deadline") || "");
+      var age = "";
+      if (!isNaN(deadline) && now >= deadline) age = "red";
+      else if (!isNaN(requested) && now - requested >= 60000) age = "amber";
+      if ((rows[i].getAttribute("data-age") || "") !== age) rows[i].setAttribute("data-age", age);
+    }
+  }
+  setInterval(colourRows, 2000);
   showPreference();
-  new MutationObserver(update).observe(document.documentElement, {
-    childList: true, subtree: true, characterData: true,
-  });
+  new MutationObserver(function () { update(); colourRows(); }).observe(
+    document.documentElement, { childList: true, subtree: true, characterData: true }
+  );
   update();
 })();

@@ -326,3 +326,18 @@ class QueueRow(BaseModel):
     requested_at: str
     claimed_by: str
     preview: str
+    claimed_by_id: int = 0
+    deadline: str = ""  # the response deadline (ISO), "" when none (away)
+    busy: bool = False  # the deadline passed with nobody claiming
+    unread: int = 0  # visitor messages since the last agent reply
+
+
+class ConversationRow(BaseModel):
+    """One conversation outside the live queue: with the bot now, or closed."""
+
+    conversation_id: int
+    status: str
+    visitor_label: str
+    preview: str
+    updated_at: str  # ISO: the last activity
+    handled_by: str = ""  # closed: who had it last

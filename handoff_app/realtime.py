@@ -32,9 +32,9 @@ from handoff_app.coalescing import Coalescer
 from handoff_app.db import open_read_session
 from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
 from handoff_app.domain.messages import Sender
-from handoff_app.models import Conversation, MessagePublic, QueueRow
+from handoff_app.models import Conversation, ConversationRow, MessagePublic, QueueRow
 from handoff_app.services.handoff import get_latest_escalation
-from handoff_app.services.queue import count_unclaimed, list_queue
+from handoff_app.services.queue import count_unclaimed, list_bot_conversations, list_queue
 from handoff_app.services.staff_tabs import online_tabs
 from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, to_public
 from handoff_app.services.transitions import staff_label
@@ -49,6 +49,7 @@ from handoff_app.services.workspace import get_workspace_settings
 log = logging.getLogger(__name__)
 
 STAFF_QUEUE_ROOM = "staff-queue"
+STAFF_BOT_ROOM = "staff-bot"
 DRAFT_INTERVAL = 0.05  # seconds between pushes of a streaming answer
 PREVIEW_INTERVAL = 1.0  # seconds between queue pushes made only to refresh previews
 
@@ -95,6 +96,13 @@ class StaffQueueRoom(rx.SharedState):
     """The live queue rows, shared by staff tabs on the queue page."""
 
     rows: list[QueueRow] = []
+
+
+class StaffBotRoom(rx.SharedState):
+    """The conversations the bot is handling now (the queue page's "All" tab, linked only
+    while that tab is open)."""
+
+    rows: list[ConversationRow] = []
 
 
 class StaffBadge(rx.State):
@@ -197,6 +205,11 @@ async def fill_staff_queue(room: StaffQueueRoom) -> None:
         room.rows = await list_queue(session=session)
 
 
+async def fill_staff_bot(room: StaffBotRoom) -> None:
+    async with open_read_session() as session:
+        room.rows = await list_bot_conversations(session=session)
+
+
 async def fill_staff_badge(badge: StaffBadge) -> None:
     async with open_read_session() as session:
         badge.unclaimed = await count_unclaimed(session=session)
@@ -229,6 +242,10 @@ async def join_staff_queue(state: rx.State) -> None:
     await fill_staff_queue(await _join(state, StaffQueueRoom, STAFF_QUEUE_ROOM))
 
 
+async def join_staff_bot(state: rx.State) -> None:
+    await fill_staff_bot(await _join(state, StaffBotRoom, STAFF_BOT_ROOM))
+
+
 async def leave_rooms(state: rx.State, *classes: type[Any]) -> None:
     """Move the tab out of the given rooms (all of them by default): a signed-out tab, or one
     that left the page, stops receiving anything.
@@ -249,6 +266,7 @@ _ALL_ROOMS: tuple[type[Any], ...] = (
     ConversationRoom,
     ConversationContextRoom,
     StaffQueueRoom,
+    StaffBotRoom,
 )
 
 
@@ -274,6 +292,8 @@ async def push_conversation(
         status = room.status
 
     await _push(ConversationRoom, conversation_room(conversation_id), fill)
+    if status == ConversationStatus.BOT:
+        _pushes.schedule("bot-rows", push_bot_rows, min_interval=PREVIEW_INTERVAL)
     if preview and status in HUMAN_STATUSES:
         # previews are not urgent: at most one queue push a second for them
         _pushes.schedule("queue-previews", push_queue_rows, min_interval=PREVIEW_INTERVAL)
@@ -307,6 +327,10 @@ def _wait_filler(waiting: WaitInfo) -> Callable[[ConversationRoom], Awaitable[No
         _show_wait(room, waiting)
 
     return fill
+
+
+async def push_bot_rows() -> None:
+    await _push(StaffBotRoom, STAFF_BOT_ROOM, fill_staff_bot)
 
 
 async def push_queue_rows() -> None:
@@ -366,6 +390,7 @@ async def on_event(event: events.ConversationEvent) -> None:
     _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
     _pushes.schedule("queue-rows", push_queue_rows)
     _pushes.schedule("badge", push_badge)
+    _pushes.schedule("bot-rows", push_bot_rows, min_interval=PREVIEW_INTERVAL)
     # the other waiting visitors' places in the queue (not urgent: at most once a second)
     _pushes.schedule("waiting-rooms", push_waiting_rooms, min_interval=PREVIEW_INTERVAL)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from handoff_app.components.badges import trigger_badge
 from handoff_app.components.staff_nav import staff_nav
-from handoff_app.models import QueueRow
-from handoff_app.realtime import StaffBadge, StaffQueueRoom
+from handoff_app.models import ConversationRow, QueueRow
+from handoff_app.realtime import StaffBadge, StaffBotRoom, StaffQueueRoom
 from handoff_app.states.agent_queue import AgentQueueState
 from handoff_app.states.staff_auth import StaffAuthState
 
@@ -41,10 +43,28 @@ def queue_row(row: QueueRow) -> rx.Component:
             ),
             rx.spacer(),
             rx.vstack(
-                rx.cond(
-                    row.status == "pending",
-                    rx.badge("Waiting", color_scheme="amber", variant="solid"),
-                    rx.badge(f"With {row.claimed_by}", color_scheme="grass", variant="soft"),
+                rx.hstack(
+                    rx.cond(
+                        row.unread > 0,
+                        rx.badge(
+                            row.unread,
+                            color_scheme="red",
+                            variant="solid",
+                            radius="full",
+                            title="visitor messages since the last agent reply",
+                            custom_attrs={"data-testid": "queue-row-unread"},
+                        ),
+                    ),
+                    rx.cond(
+                        row.status == "pending",
+                        rx.badge(
+                            rx.cond(row.busy, "Waiting too long", "Waiting"),
+                            color_scheme=rx.cond(row.busy, "red", "amber"),
+                            variant="solid",
+                        ),
+                        rx.badge(f"With {row.claimed_by}", color_scheme="grass", variant="soft"),
+                    ),
+                    spacing="1",
                 ),
                 rx.moment(
                     row.requested_at,
@@ -68,11 +88,179 @@ def queue_row(row: QueueRow) -> rx.Component:
         underline="none",
         color="inherit",
         width="100%",
+        class_name="queue-row",
         custom_attrs={
             "data-testid": "queue-row",
             "data-conversation-id": row.conversation_id,
             "data-status": row.status,
+            # assets/staff-alerts.js colours waiting rows: amber after a minute, red past the
+            # response deadline
+            "data-requested-at": row.requested_at,
+            "data-deadline": row.deadline,
         },
+    )
+
+
+def _shown_in_tab(row: QueueRow) -> Any:
+    """Pending / Active / Mine filter the live rows in the browser (one room for all three)."""
+    tab = AgentQueueState.tab
+    return (
+        ((tab == "pending") & (row.status == "pending"))
+        | ((tab == "active") & (row.status == "active"))
+        | ((tab == "mine") & (row.claimed_by_id == StaffAuthState.staff_id))
+    )
+
+
+def _queue_item(row: QueueRow) -> rx.Component:
+    return rx.cond(_shown_in_tab(row), queue_row(row))
+
+
+def _tab_button(tab: str, label: rx.Component | str, testid: str) -> rx.Component:
+    return rx.button(
+        label,
+        size="2",
+        variant=rx.cond(AgentQueueState.tab == tab, "solid", "soft"),
+        color_scheme=rx.cond(AgentQueueState.tab == tab, "blue", "gray"),
+        on_click=AgentQueueState.show_tab(tab),  # type: ignore[operator]
+        custom_attrs={"data-testid": testid, "aria-pressed": AgentQueueState.tab == tab},
+    )
+
+
+def _tabs() -> rx.Component:
+    return rx.hstack(
+        _tab_button(
+            "pending",
+            rx.hstack(rx.text("Pending"), rx.badge(StaffBadge.unclaimed, variant="surface")),
+            "queue-tab-pending",
+        ),
+        _tab_button("active", "Active", "queue-tab-active"),
+        _tab_button("mine", "Mine", "queue-tab-mine"),
+        _tab_button("closed", "Closed", "queue-tab-resolved"),
+        _tab_button("all", "All conversations", "queue-tab-all"),
+        spacing="2",
+        wrap="wrap",
+        custom_attrs={"role": "tablist"},
+    )
+
+
+def _conversation_row(row: ConversationRow, *, closed: bool) -> rx.Component:
+    return rx.hstack(
+        rx.link(
+            rx.vstack(
+                rx.hstack(
+                    rx.text(row.visitor_label, weight="bold", size="2"),
+                    rx.text(f"#{row.conversation_id}", size="1", color="var(--gray-10)"),
+                    rx.badge(row.status, variant="soft", color_scheme="gray"),
+                    rx.cond(
+                        row.handled_by != "",
+                        rx.text("by ", row.handled_by, size="1", color="var(--gray-10)"),
+                    ),
+                    align="center",
+                    spacing="2",
+                ),
+                rx.text(row.preview, size="2", color="var(--gray-11)", class_name="one-line"),
+                spacing="1",
+                min_width="0",
+            ),
+            href="/agent/conversations/" + row.conversation_id.to_string(),  # type: ignore[attr-defined]
+            underline="none",
+            color="inherit",
+            flex="1",
+            min_width="0",
+        ),
+        rx.moment(
+            row.updated_at, from_now=True, style={"font_size": "12px", "color": "var(--gray-10)"}
+        ),
+        rx.fragment()
+        if closed
+        else rx.button(
+            "Take over",
+            size="1",
+            variant="soft",
+            on_click=AgentQueueState.take_over(row.conversation_id),  # type: ignore[operator]
+            custom_attrs={"data-testid": "queue-takeover-button"},
+        ),
+        align="center",
+        width="100%",
+        padding="0.7rem 1rem",
+        border_radius="10px",
+        border="1px solid var(--gray-5)",
+        background="var(--color-panel-solid)",
+        custom_attrs={
+            "data-testid": "queue-closed-row" if closed else "queue-bot-row",
+            "data-conversation-id": row.conversation_id,
+        },
+    )
+
+
+def _empty(text: str) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("inbox", size=32, color="var(--gray-9)"),
+            rx.text(text, color="var(--gray-11)", size="2"),
+            align="center",
+        ),
+        padding="3rem",
+        width="100%",
+        custom_attrs={"data-testid": "queue-empty"},
+    )
+
+
+def _live_list() -> rx.Component:
+    return rx.cond(
+        StaffQueueRoom.rows.length() == 0,  # type: ignore[attr-defined]
+        _empty("Nobody is waiting. New handoffs appear here instantly."),
+        rx.vstack(rx.foreach(StaffQueueRoom.rows, _queue_item), width="100%", spacing="2"),
+    )
+
+
+def _closed_list() -> rx.Component:
+    return rx.vstack(
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="search",
+                    default_value=AgentQueueState.closed_search,
+                    placeholder="Search closed conversations (visitor or message text)",
+                    width="100%",
+                    custom_attrs={"data-testid": "queue-closed-search-input"},
+                ),
+                rx.button("Search", type="submit", variant="soft"),
+                width="100%",
+            ),
+            on_submit=AgentQueueState.search_closed,
+            width="100%",
+        ),
+        rx.cond(
+            AgentQueueState.closed_rows.length() == 0,  # type: ignore[attr-defined]
+            _empty("No closed conversations match."),
+            rx.vstack(
+                rx.foreach(
+                    AgentQueueState.closed_rows, lambda r: _conversation_row(r, closed=True)
+                ),
+                width="100%",
+                spacing="2",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+def _bot_list() -> rx.Component:
+    return rx.cond(
+        StaffBotRoom.rows.length() == 0,  # type: ignore[attr-defined]
+        _empty("The bot is not talking with anyone right now."),
+        rx.vstack(
+            rx.text(
+                "Conversations the bot is handling now. Take one over to answer yourself.",
+                size="2",
+                color="var(--gray-11)",
+            ),
+            rx.foreach(StaffBotRoom.rows, lambda r: _conversation_row(r, closed=False)),
+            width="100%",
+            spacing="2",
+        ),
     )
 
 
@@ -125,7 +313,7 @@ def agent_queue_page() -> rx.Component:
                     StaffBadge.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
                     color_scheme="amber",
                     variant="soft",
-                    custom_attrs={"data-testid": "queue-tab-pending"},
+                    custom_attrs={"data-testid": "queue-waiting-count"},
                 ),
                 rx.spacer(),
                 _availability(),
@@ -134,23 +322,16 @@ def agent_queue_page() -> rx.Component:
                 width="100%",
                 wrap="wrap",
             ),
+            _tabs(),
             rx.cond(
-                StaffQueueRoom.rows.length() == 0,  # type: ignore[attr-defined]
-                rx.center(
-                    rx.vstack(
-                        rx.icon("inbox", size=32, color="var(--gray-9)"),
-                        rx.text(
-                            "Nobody is waiting. New handoffs appear here instantly.",
-                            color="var(--gray-11)",
-                            size="2",
-                        ),
-                        align="center",
-                    ),
-                    padding="3rem",
-                    width="100%",
-                    custom_attrs={"data-testid": "queue-empty"},
-                ),
-                rx.vstack(rx.foreach(StaffQueueRoom.rows, queue_row), width="100%", spacing="2"),
+                AgentQueueState.notice != "",
+                rx.callout(AgentQueueState.notice, icon="info", size="1", width="100%"),
+            ),
+            rx.match(
+                AgentQueueState.tab,
+                ("closed", _closed_list()),
+                ("all", _bot_list()),
+                _live_list(),
             ),
             width="100%",
             max_width="960px",

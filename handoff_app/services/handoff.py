@@ -182,6 +182,42 @@ async def claim_conversation(
     )
 
 
+async def take_over(*, session: AsyncSession, conversation_id: int, staff: StaffPublic) -> int:
+    """A staff member takes a conversation from the bot without an escalation (the "All" tab):
+    recorded as an escalation with trigger `takeover`, claimed by them at once. Two staff
+    taking over at once: one conditional UPDATE, one winner (AlreadyClaimed for the other)."""
+    now = utcnow()
+    await move_conversation(
+        session=session,
+        conversation_id=conversation_id,
+        action=LifecycleAction.TAKEOVER,
+        actor=staff,
+        assigned_staff_id=staff.id,
+    )
+    escalation = Escalation(
+        conversation_id=conversation_id,
+        trigger=TriggerType.TAKEOVER.value,
+        reason=f"{staff.label} took the conversation over from the bot.",
+        requested_at=now,
+        claimed_by_id=staff.id,
+        claimed_at=now,
+    )
+    session.add(escalation)
+    await session.flush()
+    assert escalation.id is not None
+    settings = await get_workspace_settings(session=session)
+    posted = await _system_message(
+        session=session,
+        conversation_id=conversation_id,
+        body=settings.agent_joined_message.replace("{agent}", settings.agent_label or staff.label),
+    )
+    await session.commit()
+    await events.publish(
+        posted, events.ConversationClaimed(conversation_id=conversation_id, staff_id=staff.id)
+    )
+    return escalation.id
+
+
 async def _close_escalation(*, session: AsyncSession, conversation_id: int, outcome: str) -> None:
     escalation = await _open_escalation(session=session, conversation_id=conversation_id)
     if escalation is not None:

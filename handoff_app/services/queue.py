@@ -5,8 +5,16 @@ from __future__ import annotations
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
-from handoff_app.models import Conversation, Escalation, Message, QueueRow, StaffUser
+from handoff_app.domain.lifecycle import CLOSED_STATUSES, HUMAN_STATUSES, ConversationStatus
+from handoff_app.models import (
+    Conversation,
+    ConversationRow,
+    Escalation,
+    Message,
+    QueueRow,
+    StaffPublic,
+    StaffUser,
+)
 
 QUEUE_LIMIT = 200
 PREVIEW_CHARS = 90
@@ -19,16 +27,8 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
         .where(col(Escalation.closed_at).is_(None))
         .group_by(col(Escalation.conversation_id))
     )
-    last_body = (
-        select(Message.body)
-        .where(col(Message.conversation_id) == col(Conversation.id), Message.sender != "system")
-        .order_by(col(Message.id).desc())
-        .limit(1)
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
     query = (
-        select(Conversation, Escalation, StaffUser, last_body)
+        select(Conversation, Escalation, StaffUser, _last_body())
         .join(Escalation, col(Escalation.conversation_id) == col(Conversation.id))
         .outerjoin(StaffUser, col(StaffUser.id) == col(Conversation.assigned_staff_id))
         .where(
@@ -38,10 +38,11 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
         .order_by(col(Escalation.requested_at))
         .limit(QUEUE_LIMIT)
     )
+    found = (await session.exec(query)).all()
+    unread = await _unanswered(session, [c.id for c, *_ in found if c.id is not None])
     rows: list[QueueRow] = []
-    for conversation, escalation, staff, body in (await session.exec(query)).all():
+    for conversation, escalation, staff, body in found:
         assert conversation.id is not None
-        preview = body or ""
         rows.append(
             QueueRow(
                 conversation_id=conversation.id,
@@ -51,7 +52,121 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
                 reason=escalation.reason,
                 requested_at=escalation.requested_at.isoformat(),
                 claimed_by=(staff.display_name or staff.email) if staff is not None else "",
-                preview=preview[:PREVIEW_CHARS] + ("…" if len(preview) > PREVIEW_CHARS else ""),
+                claimed_by_id=staff.id if staff is not None and staff.id else 0,
+                preview=_preview(body),
+                deadline=(
+                    escalation.response_deadline.isoformat() if escalation.response_deadline else ""
+                ),
+                busy=escalation.busy_at is not None,
+                unread=unread.get(conversation.id, 0),
+            )
+        )
+    return rows
+
+
+def _preview(body: str | None) -> str:
+    text = body or ""
+    return text[:PREVIEW_CHARS] + ("…" if len(text) > PREVIEW_CHARS else "")
+
+
+async def _unanswered(session: AsyncSession, conversation_ids: list[int]) -> dict[int, int]:
+    """Per conversation: visitor messages after the last agent message (the unread count)."""
+    if not conversation_ids:
+        return {}
+    last_agent = (
+        select(Message.conversation_id, func.max(Message.id).label("last_id"))
+        .where(col(Message.conversation_id).in_(conversation_ids), Message.sender == "agent")
+        .group_by(col(Message.conversation_id))
+        .subquery()
+    )
+    query = (
+        select(Message.conversation_id, func.count())
+        .outerjoin(last_agent, last_agent.c.conversation_id == col(Message.conversation_id))
+        .where(
+            col(Message.conversation_id).in_(conversation_ids),
+            Message.sender == "visitor",
+            col(Message.id) > func.coalesce(last_agent.c.last_id, 0),
+        )
+        .group_by(col(Message.conversation_id))
+    )
+    return {cid: int(n) for cid, n in (await session.exec(query)).all()}
+
+
+def _last_body():  # type: ignore[no-untyped-def]
+    """The newest non-system message of the row's conversation (the preview)."""
+    return (
+        select(Message.body)
+        .where(col(Message.conversation_id) == col(Conversation.id), Message.sender != "system")
+        .order_by(col(Message.id).desc())
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+
+
+async def list_bot_conversations(
+    *, session: AsyncSession, limit: int = QUEUE_LIMIT
+) -> list[ConversationRow]:
+    """Every conversation the bot is handling now, latest activity first (the "All" tab)."""
+    query = (
+        select(Conversation, _last_body())
+        .where(Conversation.status == ConversationStatus.BOT.value)
+        .order_by(col(Conversation.updated_at).desc())
+        .limit(limit)
+    )
+    rows: list[ConversationRow] = []
+    for conversation, body in (await session.exec(query)).all():
+        assert conversation.id is not None
+        if body is None:
+            continue  # opened, nothing said yet
+        rows.append(
+            ConversationRow(
+                conversation_id=conversation.id,
+                status=conversation.status,
+                visitor_label=conversation.visitor_label,
+                preview=_preview(body),
+                updated_at=conversation.updated_at.isoformat(),
+            )
+        )
+    return rows
+
+
+async def list_closed(
+    *, session: AsyncSession, staff: StaffPublic, search: object = "", limit: int = 100
+) -> list[ConversationRow]:
+    """Resolved and dismissed conversations, newest first, matching `search` (visitor label or
+    any message text). Owners see all; agents only those they handled (assigned, or claimed
+    one of its escalations): enforced here, not only hidden in the page."""
+    text = search.strip()[:100] if isinstance(search, str) else ""
+    query = (
+        select(Conversation, _last_body(), StaffUser)
+        .outerjoin(StaffUser, col(StaffUser.id) == col(Conversation.assigned_staff_id))
+        .where(col(Conversation.status).in_([s.value for s in CLOSED_STATUSES]))
+    )
+    if staff.role != "owner":
+        handled = select(Escalation.conversation_id).where(Escalation.claimed_by_id == staff.id)
+        query = query.where(
+            (col(Conversation.assigned_staff_id) == staff.id) | col(Conversation.id).in_(handled)
+        )
+    if text:
+        pattern = f"%{text.lower()}%"
+        matching = select(Message.conversation_id).where(func.lower(Message.body).like(pattern))
+        query = query.where(
+            func.lower(Conversation.visitor_label).like(pattern)
+            | col(Conversation.id).in_(matching)
+        )
+    query = query.order_by(col(Conversation.closed_at).desc()).limit(limit)
+    rows: list[ConversationRow] = []
+    for conversation, body, holder in (await session.exec(query)).all():
+        assert conversation.id is not None
+        rows.append(
+            ConversationRow(
+                conversation_id=conversation.id,
+                status=conversation.status,
+                visitor_label=conversation.visitor_label,
+                preview=_preview(body),
+                updated_at=(conversation.closed_at or conversation.updated_at).isoformat(),
+                handled_by=(holder.display_name or holder.email) if holder is not None else "",
             )
         )
     return rows

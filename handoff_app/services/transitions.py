@@ -52,7 +52,8 @@ async def move_conversation(
     try:
         target = next_status(current, action)
     except TransitionNotAllowed:
-        if action is LifecycleAction.CLAIM and current is ConversationStatus.ACTIVE:
+        taking = action in (LifecycleAction.CLAIM, LifecycleAction.TAKEOVER)
+        if taking and current is ConversationStatus.ACTIVE:
             raise AlreadyClaimed(await staff_label(session=session, staff_id=assignee)) from None
         raise
     if actor is not None:
