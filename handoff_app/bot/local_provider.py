@@ -22,6 +22,7 @@ The tool call reads like any model's: non-streamed,
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -212,7 +213,9 @@ class LocalKnowledgeLLM(CustomLLM):
         return self._respond(self._decide(kwargs), kwargs["model_response"])
 
     async def acompletion(self, *args: Any, **kwargs: Any) -> ModelResponse:  # type: ignore[override]
-        return self._respond(self._decide(kwargs), kwargs["model_response"])
+        # encoding takes milliseconds (the first load about a second): not on the event loop
+        reply = await asyncio.to_thread(self._decide, kwargs)
+        return self._respond(reply, kwargs["model_response"])
 
     def streaming(self, *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
         yield from stream_reply(self._decide(kwargs))
@@ -220,7 +223,7 @@ class LocalKnowledgeLLM(CustomLLM):
     async def astreaming(  # type: ignore[override]
         self, *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:
-        for chunk in stream_reply(self._decide(kwargs)):
+        for chunk in stream_reply(await asyncio.to_thread(self._decide, kwargs)):
             yield chunk
 
 
