@@ -197,11 +197,17 @@ def load_encoder(model_dir: Path | None) -> Encoder | None:
     with _lock:
         if model_dir not in _encoders:
             files = ("config.json", "tokenizer.json", "model.safetensors")
+            encoder = None
             if all((model_dir / f).is_file() for f in files):
-                _encoders[model_dir] = Encoder(model_dir)
+                try:
+                    encoder = Encoder(model_dir)
+                except Exception:  # a damaged file must not take the bot down: fall back
+                    log.exception(
+                        "embedding model in %s failed to load: lexical fallback", model_dir
+                    )
             else:
                 log.warning("embedding model files not found in %s: lexical fallback", model_dir)
-                _encoders[model_dir] = None
+            _encoders[model_dir] = encoder
         return _encoders[model_dir]
 
 

@@ -145,6 +145,16 @@ def _topic_matrix(topic: str) -> Vector:
     return _matrix([t.format(topic=topic) for t in TOPIC_TEMPLATES])
 
 
+def warm_up() -> bool:
+    """Load the model and embed the prototypes now (a couple of seconds; call it in a thread at
+    start-up) rather than during the first visitor's turn. True when the model is available."""
+    if get_encoder() is None:
+        return False
+    for phrases in (HUMAN_REQUEST_PROTOTYPES, FRUSTRATION_PROTOTYPES, ORDINARY_PROTOTYPES):
+        _matrix(phrases)
+    return True
+
+
 def score_message(
     message: str, sensitive_topics: Sequence[str] = (), knowledge: Sequence[Passage] = ()
 ) -> Scores | None:

@@ -15,7 +15,7 @@ import litellm
 
 from handoff_app.bot.local_provider import DEFAULT_MODEL, register_local_provider
 from handoff_app.bot.prompt import SYSTEM_PROMPT, build_system_prompt
-from handoff_app.bot.retrieval import Passage, rank
+from handoff_app.bot.retrieval import Passage, rank_in_thread
 from handoff_app.bot.tools import ESCALATE_TOOL, find_escalation
 from handoff_app.demo_knowledge import DEMO_ARTICLES
 from handoff_app.domain.keywords import find_handoff_keyword
@@ -69,7 +69,7 @@ async def judge_first_message(
     if keyword is not None:
         return Judgment(True, "keyword", f'The message contains the keyword "{keyword}".')
     register_local_provider()
-    grounding = [r.passage for r in rank(text, articles)[:TOP_ARTICLES]]
+    grounding = [r.passage for r in (await rank_in_thread(text, articles))[:TOP_ARTICLES]]
     system = build_system_prompt(
         grounding, base=system_prompt or SYSTEM_PROMPT, sensitive_topics=sensitive_topics
     )

@@ -3,6 +3,7 @@ embedding model is available, else lexical BM25. Both work with no network."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections import Counter
@@ -74,6 +75,11 @@ def rank(question: str, passages: Sequence[Passage]) -> list[Ranked]:
     model is available (scores in [-1, 1]), else by BM25 (scores >= 0)."""
     semantic = rank_semantic(question, passages)
     return semantic if semantic is not None else rank_bm25(question, passages)
+
+
+async def rank_in_thread(question: str, passages: Sequence[Passage]) -> list[Ranked]:
+    """`rank` off the event loop: encoding takes milliseconds (the model's first load ~2 s)."""
+    return await asyncio.to_thread(rank, question, passages)
 
 
 def passage_vector(passage: Passage) -> Vector | None:

@@ -89,3 +89,16 @@ def test_without_model_files_escalation_judgment_is_lexical() -> None:
     found = detect_escalation("can I talk to someone real", ())
     assert found is not None and found.kind == HUMAN_REQUEST and found.score == 1.0
     assert detect_escalation("is the export human-readable?", ()) is None
+
+
+def test_damaged_model_files_fall_back_instead_of_failing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    source = embeddings.default_model_dir()
+    assert source is not None
+    for name in ("config.json", "tokenizer.json"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    (tmp_path / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}")
+    monkeypatch.setenv(embeddings.MODEL_DIR_ENV, str(tmp_path))
+    assert embeddings.get_encoder() is None
+    assert rank("How long does shipping take?", DEMO)[0].passage.title.startswith("Shipping")
