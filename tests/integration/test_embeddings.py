@@ -41,6 +41,17 @@ def test_encoder_gives_normalised_384_dimension_vectors() -> None:
     assert np.allclose(vectors[0][:4], [0.0677, 0.0635, 0.0487, 0.0793], atol=2e-3)
 
 
+def test_similarities_match_sentence_transformers() -> None:
+    encoder = embeddings.get_encoder()
+    assert encoder is not None
+    vectors = encoder.encode(
+        ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]
+    )
+    # the similarity matrix of sentence-transformers' quickstart for this model
+    expected = [[1.0, 0.6660, 0.1046], [0.6660, 1.0, 0.1411], [0.1046, 0.1411, 1.0]]
+    assert np.allclose(vectors @ vectors.T, expected, atol=2e-3)
+
+
 def test_batch_and_single_encodings_agree_and_bytes_round_trip() -> None:
     encoder = embeddings.get_encoder()
     assert encoder is not None
