@@ -235,5 +235,20 @@ def register_local_provider() -> None:
     if any(item.get("provider") == PROVIDER for item in litellm.custom_provider_map):
         return  # called on every reply: cheap when already registered
     litellm.custom_provider_map.append({"provider": PROVIDER, "custom_handler": _handler})
+    # a known, free model: litellm's cost tracking stops printing "Provider List" errors for it
+    litellm.register_model(
+        {
+            DEFAULT_MODEL: {
+                "litellm_provider": PROVIDER,
+                "mode": "chat",
+                "input_cost_per_token": 0.0,
+                "output_cost_per_token": 0.0,
+                "max_tokens": 4096,
+                "max_input_tokens": 100_000,
+                "max_output_tokens": 4096,
+                "supports_function_calling": True,
+            }
+        }
+    )
     # litellm reads the map when it initialises custom providers
     litellm.utils.custom_llm_setup()
