@@ -3,7 +3,9 @@
 Semantic when the embedding model is available: the message is compared (cosine of sentence
 embeddings) with prototype phrases of "asks for a person" and "is frustrated", with prototypes of
 ordinary shop questions that share their words ("human-readable", "agent field", "escalate a
-ticket") so those are not mistaken for requests, and with each of the owner's sensitive topics.
+ticket") so those are not mistaken for requests, and with each of the owner's sensitive topics;
+each clause of a longer message is compared too ("I never got my refund and I'm calling my
+lawyer").
 Thresholds were calibrated on the calibration half of tests/eval/escalation.jsonl only. Without
 the model files a lexical fallback (patterns) judges instead.
 """
@@ -39,6 +41,10 @@ HUMAN_REQUEST_PROTOTYPES = (
     "can someone call me back",
     "what is your phone number, I want to speak to someone",
     "are you a robot? I want a human",
+    "I need help from a human being",
+    "put me in touch with an employee",
+    "is anybody available to talk",
+    "can a real person look at this",
 )
 FRUSTRATION_PROTOTYPES = (
     "this is useless",
@@ -55,6 +61,8 @@ FRUSTRATION_PROTOTYPES = (
     "I'm fed up",
     "you are not listening to me",
     "this makes no sense",
+    "this is pointless",
+    "you keep misunderstanding me",
 )
 # Ordinary questions whose words overlap with requests for a person: they pull the score of
 # "is the export human-readable?" towards "no".
@@ -86,6 +94,11 @@ ORDINARY_PROTOTYPES = (
     "how much does delivery cost",
     "when will I be charged",
     "can I change my order",
+    "is the commission included in the price",
+    "who is responsible for data protection",
+    "a short summary of the return policy",
+    "do you have discount codes",
+    "is this product available in blue",
 )
 TOPIC_TEMPLATES = ("{topic}", "{topic} complaint", "I have an issue with {topic}")
 
@@ -145,6 +158,14 @@ def _topic_matrix(topic: str) -> Vector:
     return _matrix([t.format(topic=topic) for t in TOPIC_TEMPLATES])
 
 
+_CLAUSE_SPLIT = re.compile(r"[.;!?,]+\s*|\s+(?:and|but|so|because)\s+", re.IGNORECASE)
+
+
+def clauses(message: str) -> list[str]:
+    """The parts of a message of three words or more, split at punctuation and conjunctions."""
+    return [p.strip() for p in _CLAUSE_SPLIT.split(message) if len(p.split()) >= 3]
+
+
 def warm_up() -> bool:
     """Load the model and embed the prototypes now (a couple of seconds; call it in a thread at
     start-up) rather than during the first visitor's turn. True when the model is available."""
@@ -166,18 +187,26 @@ def score_message(
         return None
     vector = embed_text(message.strip())
     assert vector is not None
+    # "I never got my refund and I'm calling my lawyer": each clause is judged too, so a
+    # request or a threat is not diluted by the rest of the message
+    parts = clauses(message)
+    extra = embed_texts(parts) if len(parts) > 1 else None
+    vectors = vector[None, :] if extra is None else np.vstack([vector[None, :], extra])
 
     def best(matrix: Vector) -> float:
         return float(np.max(matrix @ vector))
 
+    def best_clause(matrix: Vector) -> float:
+        return float(np.max(vectors @ matrix.T))
+
     return Scores(
-        human_request=best(_matrix(HUMAN_REQUEST_PROTOTYPES)),
-        frustration=best(_matrix(FRUSTRATION_PROTOTYPES)),
+        human_request=best_clause(_matrix(HUMAN_REQUEST_PROTOTYPES)),
+        frustration=best_clause(_matrix(FRUSTRATION_PROTOTYPES)),
         ordinary=max(
             [best(_matrix(ORDINARY_PROTOTYPES))]
             + [float(np.dot(v, vector)) for p in knowledge if (v := passage_vector(p)) is not None]
         ),
-        topics=tuple((t, best(_topic_matrix(t))) for t in sensitive_topics if t.strip()),
+        topics=tuple((t, best_clause(_topic_matrix(t))) for t in sensitive_topics if t.strip()),
     )
 
 

@@ -243,6 +243,8 @@ def register_local_provider() -> None:
                 "mode": "chat",
                 "input_cost_per_token": 0.0,
                 "output_cost_per_token": 0.0,
+                "cache_creation_input_token_cost": 0.0,
+                "cache_read_input_token_cost": 0.0,
                 "max_tokens": 4096,
                 "max_input_tokens": 100_000,
                 "max_output_tokens": 4096,
