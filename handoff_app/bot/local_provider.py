@@ -12,7 +12,12 @@ tests/integration/test_local_provider.py):
 - non-streamed: ``response.choices[0].message.provider_specific_fields`` is
   ``{"confidence": float, "confident": bool}``;
 - streamed: the first chunk carries it, as
-  ``chunk.choices[0].delta.provider_specific_fields`` (the same dict).
+  ``chunk.choices[0].delta.provider_specific_fields`` (the same dict; litellm also copies the
+  keys onto that chunk object: ``chunk.confidence``), later chunks have None there;
+- ``litellm.stream_chunk_builder(chunks)`` rebuilds a response whose
+  ``choices[0].message.provider_specific_fields`` and ``tool_calls`` are as non-streamed.
+
+When it calls the tool, the fields are ``{"confidence": 0.0, "confident": False}``.
 
 The tool call reads like any model's: non-streamed,
 ``response.choices[0].message.tool_calls[0].function.name == "escalate_to_human"`` and

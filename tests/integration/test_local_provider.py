@@ -109,6 +109,22 @@ async def test_streamed_tool_call_arrives_as_deltas(text: str) -> None:
     assert json.loads(arguments)["reason"]
 
 
+async def test_stream_chunk_builder_rebuilds_the_tool_call_and_the_confidence() -> None:
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": "get me your manager"},
+    ]
+    response = await litellm.acompletion(
+        model="local/kb", messages=messages, stream=True, tools=[ESCALATE_TOOL]
+    )
+    chunks = [chunk async for chunk in response]
+    built = litellm.stream_chunk_builder(chunks, messages=messages)
+    assert built is not None
+    message = built.choices[0].message  # type: ignore[union-attr]
+    assert message.tool_calls[0].function.name == ESCALATE_TOOL_NAME
+    assert message.provider_specific_fields == {"confidence": 0.0, "confident": False}
+
+
 @pytest.mark.parametrize("text", KEYWORD_TRAPS)
 @pytest.mark.parametrize("stream", [False, True])
 async def test_keyword_traps_never_call_the_tool(text: str, stream: bool) -> None:
