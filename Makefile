@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup migrate run test lint typecheck unit integration browser chromium bench clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	@if ! $(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1; then \
 		echo "Installing python3-venv (Debian/Ubuntu ship Python without venv)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -19,6 +19,7 @@ $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	@touch $@
 
 setup: $(VENV)/.installed
@@ -61,6 +62,7 @@ test: setup chromium lint typecheck
 
 bench: setup
 	$(PY) -m bench.delivery
+	$(PY) -m bench.judge
 
 clean:
 	rm -rf $(VENV) .web .states

@@ -6,6 +6,7 @@ import reflex as rx
 
 from handoff_app import realtime, routes
 from handoff_app.bot.local_provider import register_local_provider
+from handoff_app.bot.warmup import warm_up_models
 from handoff_app.notifications import alerts, webhook
 from handoff_app.pages.account import account_page
 from handoff_app.pages.agent_conversation import agent_conversation_page
@@ -37,6 +38,7 @@ app = rx.App(
     head_components=[rx.el.script(src="/storage-fallback.js")],
 )
 app.register_lifespan_task(run_sweeper)
+app.register_lifespan_task(warm_up_models)
 app.add_page(visitor_page, route=routes.VISITOR, title="Support chat", on_load=VisitorState.load)
 app.add_page(widget_page, route=routes.WIDGET, title="Chat", on_load=VisitorState.load)
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · Handoff", on_load=LoginState.load)

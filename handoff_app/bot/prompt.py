@@ -11,11 +11,13 @@ SYSTEM_PROMPT = (
     "base below. If it does not answer the question, say so and offer to connect a human."
 )
 KB_HEADER = "### Knowledge base"
-TOPICS_HEADER = "### Sensitive topics"
-TOPICS_INSTRUCTION = (
-    "If the visitor raises one of these topics, call escalate_to_human instead of answering."
-)
 ARTICLE_MARK = "#### "
+SENSITIVE_HEADER = "### Sensitive topics"
+SENSITIVE_INSTRUCTION = (
+    "When the visitor raises one of these topics, do not answer it yourself: call the "
+    "escalate_to_human tool with a short reason."
+)
+TOPIC_MARK = "- "
 
 
 def build_system_prompt(
@@ -24,10 +26,15 @@ def build_system_prompt(
     *,
     sensitive_topics: Sequence[str] = (),
 ) -> str:
+    """The system prompt: the owner's instructions, the sensitive topics (one per line, with
+    the instruction to escalate them), then the knowledge articles."""
     lines = [base, ""]
-    if sensitive_topics:
-        lines += [TOPICS_HEADER, TOPICS_INSTRUCTION, *(f"- {t}" for t in sensitive_topics), ""]
-    lines += [KB_HEADER]
+    topics = [" ".join(t.split()) for t in sensitive_topics if t.strip()]
+    if topics:
+        lines += [SENSITIVE_HEADER, SENSITIVE_INSTRUCTION]
+        lines += [f"{TOPIC_MARK}{t}" for t in topics]
+        lines.append("")
+    lines.append(KB_HEADER)
     for passage in passages:
         lines += [f"{ARTICLE_MARK}{passage.title}", passage.body, ""]
     return "\n".join(lines).rstrip()
@@ -41,3 +48,16 @@ def parse_knowledge(system_prompt: str) -> list[Passage]:
         title, _, body = chunk.partition("\n")
         passages.append(Passage(title=title.strip(), body=body.strip()))
     return passages
+
+
+def parse_sensitive_topics(system_prompt: str) -> list[str]:
+    """The sensitive topics a system prompt built by `build_system_prompt` carries."""
+    _, found, rest = system_prompt.partition(SENSITIVE_HEADER)
+    if not found:
+        return []
+    section = rest.partition(KB_HEADER)[0]
+    return [
+        line.removeprefix(TOPIC_MARK).strip()
+        for line in section.splitlines()
+        if line.startswith(TOPIC_MARK) and line.removeprefix(TOPIC_MARK).strip()
+    ]

@@ -27,28 +27,14 @@ import litellm
 
 from handoff_app.bot.local_provider import DEFAULT_MODEL, PROVIDER, register_local_provider
 from handoff_app.bot.prompt import SYSTEM_PROMPT, build_system_prompt
-from handoff_app.bot.retrieval import Passage, rank
+from handoff_app.bot.retrieval import Passage, rank_in_thread
+from handoff_app.bot.tools import ESCALATE_TOOL, ESCALATE_TOOL_NAME, read_reason
 
 log = logging.getLogger(__name__)
 TOP_ARTICLES = 3
 STALL_SECONDS = 10.0  # longest silence tolerated between two chunks of a started stream
 RETRIES = 2  # for rate limits and connection errors, with litellm's backoff
 HANDOFF_MARKER = "[[HANDOFF]]"
-ESCALATE_TOOL: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": "escalate_to_human",
-        "description": (
-            "Hand the conversation to a human team member: call it when the visitor asks for "
-            "a person, is clearly frustrated, raises a sensitive topic, or you cannot help."
-        ),
-        "parameters": {
-            "type": "object",
-            "properties": {"reason": {"type": "string", "description": "Why, in one sentence."}},
-            "required": ["reason"],
-        },
-    },
-}
 JSON_INSTRUCTIONS = (
     'Reply with JSON only: {"reply": "<your answer>", "escalate": <true|false>, '
     '"reason": "<why a human is needed, or empty>"}.'
@@ -181,7 +167,7 @@ def _router(settings: ModelSettings) -> litellm.Router:
     return _routers[key]
 
 
-def build_messages(
+async def build_messages(
     settings: ModelSettings,
     history: Sequence[Turn],
     articles: Sequence[Passage],
@@ -189,8 +175,10 @@ def build_messages(
     sensitive_topics: Sequence[str] = (),
     mode: str = "tools",
 ) -> list[dict[str, Any]]:
+    """System prompt (the owner's, the sensitive topics, the best articles) and the thread.
+    Retrieval encodes the question off the event loop."""
     question = next((t.content for t in reversed(history) if t.role == "user"), "")
-    grounding = [r.passage for r in rank(question, articles)[:TOP_ARTICLES]]
+    grounding = [r.passage for r in (await rank_in_thread(question, articles))[:TOP_ARTICLES]]
     base = settings.system_prompt or SYSTEM_PROMPT
     if mode == "json":
         base = f"{base}\n\n{JSON_INSTRUCTIONS}"
@@ -246,12 +234,7 @@ async def _consume(
 
 
 def _reason_from(arguments: str) -> str:
-    try:
-        parsed = json.loads(arguments or "{}")
-    except json.JSONDecodeError:
-        return "The assistant asked for a person."
-    reason = parsed.get("reason") if isinstance(parsed, dict) else None
-    return str(reason)[:300] if reason else "The assistant asked for a person."
+    return read_reason(arguments)[:300] or "The assistant asked for a person."
 
 
 def _parse_json_reply(text: str) -> tuple[str, bool, str] | None:
@@ -298,7 +281,7 @@ async def generate_reply(
     register_local_provider()
     mode = _judgment_mode(settings.model)
     shown = _visible(mode)
-    messages = build_messages(
+    messages = await build_messages(
         settings, history, articles, sensitive_topics=sensitive_topics, mode=mode
     )
     call: dict[str, Any] = {
@@ -323,7 +306,7 @@ async def generate_reply(
             return BotAnswer(text=PROVIDER_ERROR_REPLY, ok=False, failure=failure.value)
         fallback, mode, shown = True, "tools", _visible("tools")
         call["tools"] = [ESCALATE_TOOL]
-        call["messages"] = build_messages(
+        call["messages"] = await build_messages(
             settings, history, articles, sensitive_topics=sensitive_topics
         )
         try:
@@ -364,7 +347,7 @@ def _finish(
     confidence_floor: float,
 ) -> BotAnswer:
     escalate, reason, text = False, "", got.text
-    if got.tool_name == "escalate_to_human":
+    if got.tool_name == ESCALATE_TOOL_NAME:
         escalate, reason = True, _reason_from(got.tool_arguments)
     elif mode == "json":
         parsed = _parse_json_reply(text)

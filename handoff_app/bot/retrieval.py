@@ -1,12 +1,18 @@
-"""Lexical retrieval (BM25) over knowledge articles: works with no model files and no network."""
+"""Retrieval over knowledge articles: semantic (cosine of sentence embeddings) when the
+embedding model is available, else lexical BM25. Both work with no network."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from handoff_app.bot.embeddings import DIMENSIONS, Vector, embed_text, from_bytes, get_encoder
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that carry no meaning for matching a question to an article.
@@ -45,6 +51,13 @@ def coverage(question: str, passage: Passage) -> float:
 class Passage:
     title: str
     body: str
+    # the article's stored embedding (float32 bytes, see services/knowledge.py), if any
+    embedding: bytes | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def text(self) -> str:
+        """What is embedded: the title, then the body."""
+        return f"{self.title}\n{self.body}"
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,50 @@ class Ranked:
     score: float
 
 
-def rank(
+# Below this cosine an article is unrelated to the question: not worth grounding a reply on.
+MIN_SIMILARITY = 0.15
+
+
+def rank(question: str, passages: Sequence[Passage]) -> list[Ranked]:
+    """Passages for `question`, best first: by cosine similarity of sentence embeddings when the
+    model is available (scores in [-1, 1]), else by BM25 (scores >= 0)."""
+    semantic = rank_semantic(question, passages)
+    return semantic if semantic is not None else rank_bm25(question, passages)
+
+
+async def rank_in_thread(question: str, passages: Sequence[Passage]) -> list[Ranked]:
+    """`rank` off the event loop: encoding takes milliseconds (the model's first load ~2 s)."""
+    return await asyncio.to_thread(rank, question, passages)
+
+
+def passage_vector(passage: Passage) -> Vector | None:
+    """The stored embedding when it has the right size, else one computed now (memoised)."""
+    if passage.embedding is not None and len(passage.embedding) == DIMENSIONS * 4:
+        return from_bytes(passage.embedding)
+    return embed_text(passage.text)
+
+
+def rank_semantic(question: str, passages: Sequence[Passage]) -> list[Ranked] | None:
+    """Cosine ranking (unrelated passages dropped), or None when the model is unavailable."""
+    if get_encoder() is None:
+        return None
+    if not question.strip() or not passages:
+        return []
+    query = embed_text(question.strip())
+    assert query is not None
+    ranked: list[Ranked] = []
+    for passage in passages:
+        vector = passage_vector(passage)
+        if vector is None:
+            return None
+        score = float(np.dot(query, vector))
+        if score >= MIN_SIMILARITY:
+            ranked.append(Ranked(passage=passage, score=score))
+    ranked.sort(key=lambda r: r.score, reverse=True)
+    return ranked
+
+
+def rank_bm25(
     question: str, passages: Sequence[Passage], *, k1: float = 1.5, b: float = 0.75
 ) -> list[Ranked]:
     """BM25 scores of every passage for `question`, best first (zero-score passages dropped)."""

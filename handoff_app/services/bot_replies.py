@@ -14,7 +14,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
 from handoff_app.bot.replies import BotAnswer, ModelSettings, Turn, generate_reply
-from handoff_app.bot.retrieval import Passage
 from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.keywords import find_handoff_keyword
 from handoff_app.domain.lifecycle import ConversationStatus, TransitionNotAllowed, TriggerType
@@ -23,7 +22,7 @@ from handoff_app.domain.triggers import KeywordBehaviour
 from handoff_app.models import Conversation, Message, WorkspaceSettings
 from handoff_app.services import handoff
 from handoff_app.services.errors import NotFound
-from handoff_app.services.knowledge import list_articles
+from handoff_app.services.knowledge import list_articles, to_passage
 from handoff_app.services.transcript import add_message, list_messages
 from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
@@ -138,7 +137,7 @@ async def reply_as_bot(*, conversation_id: int) -> Message | None:
         thread = await list_messages(
             session=session, conversation_id=conversation_id, limit=HISTORY_TURNS
         )
-        articles = [Passage(a.title, a.body) for a in await list_articles(session=session)]
+        articles = [to_passage(a) for a in await list_articles(session=session)]
     if not thread or thread[-1].sender != Sender.VISITOR.value:
         return None  # nothing new to answer (e.g. a duplicate trigger)
     answering = thread[-1]
@@ -262,7 +261,7 @@ async def preview_turn(*, text: object) -> Preview:
     body = clean_message_body(text)
     async with open_read_session() as session:
         settings = await get_workspace_settings(session=session)
-        articles = [Passage(a.title, a.body) for a in await list_articles(session=session)]
+        articles = [to_passage(a) for a in await list_articles(session=session)]
     answer = await generate_reply(
         settings=model_settings(settings),
         history=[Turn("user", body)],

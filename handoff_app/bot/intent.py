@@ -1,0 +1,260 @@
+"""Does the visitor need a person? The offline provider's escalation judgment.
+
+Semantic when the embedding model is available: the message is compared (cosine of sentence
+embeddings) with prototype phrases of "asks for a person" and "is frustrated", with prototypes of
+ordinary shop questions that share their words ("human-readable", "agent field", "escalate a
+ticket") so those are not mistaken for requests, and with each of the owner's sensitive topics;
+each clause of a longer message is compared too ("I never got my refund and I'm calling my
+lawyer").
+Thresholds were calibrated on the calibration half of tests/eval/escalation.jsonl only. Without
+the model files the lexical fallback of `bot/intent_rules.py` (patterns) judges instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from handoff_app.bot.embeddings import Vector, embed_text, embed_texts, get_encoder
+from handoff_app.bot.intent_rules import (
+    FRUSTRATION,
+    HUMAN_REQUEST,
+    SENSITIVE,
+    Intent,
+    detect_escalation_lexically,
+)
+from handoff_app.bot.retrieval import Passage, passage_vector
+
+HUMAN_REQUEST_PROTOTYPES = (
+    "I want to talk to a human",
+    "let me speak with a real person",
+    "connect me to a support agent",
+    "can I chat with someone from your team",
+    "transfer me to customer service",
+    "I need a person, not a bot",
+    "put me through to your manager",
+    "escalate this to a supervisor",
+    "is there anyone I can talk to",
+    "can a staff member help me",
+    "I want a live agent",
+    "give me a representative",
+    "can someone call me back",
+    "what is your phone number, I want to speak to someone",
+    "are you a robot? I want a human",
+    "I need help from a human being",
+    "put me in touch with an employee",
+    "is anybody available to talk",
+    "can a real person look at this",
+)
+FRUSTRATION_PROTOTYPES = (
+    "this is useless",
+    "you are not helping me",
+    "I have asked this several times already",
+    "you keep saying the same thing",
+    "this is so frustrating",
+    "that is not what I asked",
+    "you don't understand my question",
+    "this is a waste of my time",
+    "this bot is terrible",
+    "I am getting angry",
+    "your answer is wrong and unhelpful",
+    "I'm fed up",
+    "you are not listening to me",
+    "this makes no sense",
+    "this is pointless",
+    "you keep misunderstanding me",
+)
+# Ordinary questions whose words overlap with requests for a person: they pull the score of
+# "is the export human-readable?" towards "no".
+ORDINARY_PROTOTYPES = (
+    "is the file format human readable",
+    "the agent field in the form is empty",
+    "how do I escalate a ticket in the software",
+    "how much does the personal plan cost",
+    "what is the price of this product",
+    "do you sell products made for people",
+    "is the user agent recorded",
+    "can I add another person to my account",
+    "my manager wants an invoice for the company",
+    "is the real leather genuine",
+    "can the delivery person leave the parcel with a neighbour",
+    "how long does shipping take",
+    "how do I return an item",
+    "what payment methods do you accept",
+    "where is my order",
+    "how do I reset my password",
+    "thank you, that helps",
+    "hello, I have a question",
+    "what are your opening hours",
+    "is the manual included",
+    "how do refunds work",
+    "I forgot my password and can't log in",
+    "do I need an account to order",
+    "where can I find my invoice",
+    "how much does delivery cost",
+    "when will I be charged",
+    "can I change my order",
+    "is the commission included in the price",
+    "who is responsible for data protection",
+    "a short summary of the return policy",
+    "do you have discount codes",
+    "is this product available in blue",
+)
+TOPIC_TEMPLATES = ("{topic}", "{topic} complaint", "I have an issue with {topic}")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Cut-offs of the semantic judgment (cosine similarities; see the module docstring).
+
+    A kind fires when its best similarity reaches its threshold and is no more than its
+    `*_slack` below the similarity to the nearest ordinary prototype. Calibrated with
+    `python -m bench.judge --calibrate` on the calibration half of the eval set.
+    """
+
+    human_request: float = 0.42
+    human_request_slack: float = 0.14
+    frustration: float = 0.31
+    frustration_slack: float = 0.14
+    sensitive: float = 0.36
+    sensitive_slack: float = 0.20
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The raw similarities of one message (for calibration and the bench)."""
+
+    human_request: float
+    frustration: float
+    ordinary: float
+    topics: tuple[tuple[str, float], ...]
+
+
+_PROTOTYPE_CACHE: dict[tuple[str, ...], Vector] = {}
+
+
+def _matrix(phrases: Sequence[str]) -> Vector:
+    key = tuple(phrases)
+    if key not in _PROTOTYPE_CACHE:
+        rows = embed_texts(list(phrases))
+        assert rows is not None
+        _PROTOTYPE_CACHE[key] = rows
+    return _PROTOTYPE_CACHE[key]
+
+
+def _topic_matrix(topic: str) -> Vector:
+    return _matrix([t.format(topic=topic) for t in TOPIC_TEMPLATES])
+
+
+_CLAUSE_SPLIT = re.compile(r"[.;!?,]+\s*|\s+(?:and|but|so|because)\s+", re.IGNORECASE)
+
+
+def clauses(message: str) -> list[str]:
+    """The parts of a message of three words or more, split at punctuation and conjunctions."""
+    return [p.strip() for p in _CLAUSE_SPLIT.split(message) if len(p.split()) >= 3]
+
+
+def warm_up() -> bool:
+    """Load the model and embed the prototypes now (a couple of seconds; call it in a thread at
+    start-up) rather than during the first visitor's turn. True when the model is available."""
+    if get_encoder() is None:
+        return False
+    for phrases in (HUMAN_REQUEST_PROTOTYPES, FRUSTRATION_PROTOTYPES, ORDINARY_PROTOTYPES):
+        _matrix(phrases)
+    return True
+
+
+def score_message(
+    message: str, sensitive_topics: Sequence[str] = (), knowledge: Sequence[Passage] = ()
+) -> Scores | None:
+    """Similarities of `message` to each prototype group and topic; None without the model.
+
+    The knowledge articles count as ordinary prototypes: a message the knowledge base answers
+    well is an ordinary question."""
+    if get_encoder() is None:
+        return None
+    vector = embed_text(message.strip())
+    assert vector is not None
+    # "I never got my refund and I'm calling my lawyer": each clause is judged too, so a
+    # request or a threat is not diluted by the rest of the message
+    parts = clauses(message)
+    extra = embed_texts(parts) if len(parts) > 1 else None
+    vectors = vector[None, :] if extra is None else np.vstack([vector[None, :], extra])
+
+    def best(matrix: Vector) -> float:
+        return float(np.max(matrix @ vector))
+
+    def best_clause(matrix: Vector) -> float:
+        return float(np.max(vectors @ matrix.T))
+
+    return Scores(
+        human_request=best_clause(_matrix(HUMAN_REQUEST_PROTOTYPES)),
+        frustration=best_clause(_matrix(FRUSTRATION_PROTOTYPES)),
+        ordinary=max(
+            [best(_matrix(ORDINARY_PROTOTYPES))]
+            + [float(np.dot(v, vector)) for p in knowledge if (v := passage_vector(p)) is not None]
+        ),
+        topics=tuple((t, best_clause(_topic_matrix(t))) for t in sensitive_topics if t.strip()),
+    )
+
+
+def judge_scores(scores: Scores, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Intent | None:
+    """The semantic decision from raw similarities."""
+    t = thresholds
+    for topic, score in sorted(scores.topics, key=lambda ts: ts[1], reverse=True):
+        if score >= t.sensitive and score >= scores.ordinary - t.sensitive_slack:
+            return Intent(SENSITIVE, f"The visitor raised a sensitive topic: {topic}.", score)
+    candidates = [
+        (scores.human_request, t.human_request, t.human_request_slack, HUMAN_REQUEST),
+        (scores.frustration, t.frustration, t.frustration_slack, FRUSTRATION),
+    ]
+    for score, cut, slack, kind in sorted(candidates, reverse=True):
+        if score >= cut and score >= scores.ordinary - slack:
+            reason = (
+                "The visitor asked for a person."
+                if kind == HUMAN_REQUEST
+                else "The visitor is frustrated with the bot's answers."
+            )
+            return Intent(kind, reason, score)
+    return None
+
+
+def detect_escalation(
+    message: str,
+    sensitive_topics: Sequence[str] = (),
+    *,
+    knowledge: Sequence[Passage] = (),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    semantic: bool = True,
+) -> Intent | None:
+    """Why `message` needs a person, or None when the bot can go on answering.
+
+    Semantic when the model is available (and `semantic`), else the lexical fallback.
+    """
+    if not message.strip():
+        return None
+    scores = score_message(message, sensitive_topics, knowledge) if semantic else None
+    if scores is None:
+        return detect_escalation_lexically(message, sensitive_topics)
+    return judge_scores(scores, thresholds)
+
+
+__all__ = [
+    "FRUSTRATION",
+    "HUMAN_REQUEST",
+    "SENSITIVE",
+    "Intent",
+    "Scores",
+    "Thresholds",
+    "detect_escalation",
+    "detect_escalation_lexically",
+    "judge_scores",
+    "score_message",
+    "warm_up",
+]

@@ -1,0 +1,143 @@
+"""`judge_first_message`, the `judge` command, and the labelled eval set it is measured on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from bench.judge import CATEGORIES, judgments, load_eval_set, measure
+from handoff_app.bot.judge import DEMO_PASSAGES, EVAL_SENSITIVE_TOPICS, judge_first_message
+from handoff_app.domain.keywords import DEFAULT_HANDOFF_KEYWORDS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def judge(text: str, **extra: object) -> object:
+    return await judge_first_message(
+        text,
+        keywords=DEFAULT_HANDOFF_KEYWORDS,
+        sensitive_topics=EVAL_SENSITIVE_TOPICS,
+        articles=DEMO_PASSAGES,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+async def test_a_keyword_decides_before_the_model() -> None:
+    judgment = await judge("Please let me SPEAK TO A HUMAN")
+    assert (judgment.escalate, judgment.trigger) == (True, "keyword")  # type: ignore[attr-defined]
+    assert "speak to a human" in judgment.reason  # type: ignore[attr-defined]
+
+
+async def test_the_model_judges_what_no_keyword_catches() -> None:
+    asked = await judge("is there a human I can chat with?")
+    assert (asked.escalate, asked.trigger) == (True, "ai")  # type: ignore[attr-defined]
+    ordinary = await judge("How long does shipping take?")
+    assert (ordinary.escalate, ordinary.trigger, ordinary.reason) == (False, None, None)  # type: ignore[attr-defined]
+    assert "business days" in ordinary.answer  # type: ignore[attr-defined]
+    assert ordinary.confidence > 0.3  # type: ignore[attr-defined]
+
+
+async def test_a_failing_provider_does_not_escalate_and_says_why() -> None:
+    # a real provider call to a closed local port (never the internet): connection refused
+    judgment = await judge_first_message(
+        "is there a human I can chat with?",
+        keywords=DEFAULT_HANDOFF_KEYWORDS,
+        sensitive_topics=(),
+        model="openai/gpt-4o-mini",
+        api_key="sk-test",
+        api_base="http://127.0.0.1:9/v1",
+        timeout=5,
+    )
+    assert judgment.escalate is False and "failed" in judgment.error
+
+
+def test_eval_set_is_large_split_and_covers_every_category() -> None:
+    rows = load_eval_set()
+    assert len(rows) >= 150
+    assert len({r.text for r in rows}) == len(rows)
+    by_split = Counter(r.split for r in rows)
+    assert set(by_split) == {"calibration", "test"}
+    assert 0.4 <= by_split["calibration"] / len(rows) <= 0.6
+    for category in CATEGORIES:
+        in_category = [r for r in rows if r.category == category]
+        assert {r.split for r in in_category} == {"calibration", "test"}, category
+        assert {r.escalate for r in in_category} == {category not in ("ordinary", "keyword_trap")}
+
+
+async def test_judge_f1_on_the_test_half_is_at_least_095() -> None:
+    test = load_eval_set("test")
+    judged = await judgments(test)
+    metrics = measure(test, [j.escalate for j in judged])
+    assert metrics.f1 >= 0.95, metrics
+    # the model escalates at most 5% of keyword traps (a default keyword may: "real person"
+    # is one, and "what does a real person plan cost?" is a trap)
+    traps = [j for e, j in zip(test, judged, strict=True) if e.category == "keyword_trap"]
+    assert sum(j.trigger == "ai" for j in traps) / len(traps) <= 0.05
+
+
+def test_judge_command_reads_json_lines_and_writes_one_verdict_each() -> None:
+    messages = [
+        "can I talk to someone real",
+        "How long does shipping take?",
+        "I'd like to speak to a human",
+        "is the export human-readable?",
+        "I'm going to sue you, my lawyer is calling tomorrow",
+    ]
+    stdin = "".join(json.dumps({"text": m}) + "\n" for m in messages)
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff_app", "judge", "--topic", "legal threat"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    verdicts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(v["escalate"], v["trigger"]) for v in verdicts] == [
+        (True, "ai"),
+        (False, None),
+        (True, "keyword"),
+        (False, None),
+        (True, "ai"),
+    ]
+    assert all(set(v) == {"escalate", "trigger", "reason"} for v in verdicts)
+    assert "legal threat" in verdicts[4]["reason"]
+
+
+def test_judge_command_reports_bad_lines_and_fails() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff_app", "judge"],
+        input='not json\n{"text": "hello"}\n',
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1
+    assert "error" in lines[0] and lines[1]["escalate"] is False
+
+
+def test_judge_command_works_without_model_files(tmp_path: Path) -> None:
+    env = {**os.environ, "HANDOFF_EMBEDDING_MODEL_DIR": str(tmp_path / "missing")}
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff_app", "judge"],
+        input='{"text": "get me your manager"}\n{"text": "the agent field is empty"}\n',
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    verdicts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [v["escalate"] for v in verdicts] == [True, False], done.stderr

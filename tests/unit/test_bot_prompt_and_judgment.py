@@ -1,0 +1,71 @@
+"""The prompt layout the offline provider reads back, the tool helpers, the lexical judgment."""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff_app.bot.intent import FRUSTRATION, HUMAN_REQUEST, detect_escalation_lexically
+from handoff_app.bot.prompt import build_system_prompt, parse_knowledge, parse_sensitive_topics
+from handoff_app.bot.retrieval import Passage
+from handoff_app.bot.tools import ESCALATE_TOOL, find_escalation, offers_escalation, read_reason
+
+TOPICS = ("legal threat", "account hacked", "billing dispute")
+
+
+def test_sensitive_topics_round_trip_through_the_system_prompt() -> None:
+    passages = [Passage("Shipping", "3 to 5 days."), Passage("Returns", "Within 30 days.")]
+    prompt = build_system_prompt(passages, base="Be kind.", sensitive_topics=[*TOPICS, "  "])
+    assert prompt.startswith("Be kind.")
+    assert "### Sensitive topics" in prompt and "escalate_to_human" in prompt
+    assert parse_sensitive_topics(prompt) == list(TOPICS)
+    assert parse_knowledge(prompt) == passages
+
+
+def test_a_prompt_without_topics_has_no_topic_section() -> None:
+    prompt = build_system_prompt([Passage("Shipping", "3 to 5 days.")])
+    assert "Sensitive topics" not in prompt
+    assert parse_sensitive_topics(prompt) == []
+    assert parse_knowledge(prompt) == [Passage("Shipping", "3 to 5 days.")]
+
+
+def test_tool_helpers_read_the_escalation_call() -> None:
+    assert offers_escalation([ESCALATE_TOOL])
+    assert not offers_escalation([{"type": "function", "function": {"name": "other"}}])
+    assert not offers_escalation(None)
+    call = {"function": {"name": "escalate_to_human", "arguments": '{"reason": "wants a person"}'}}
+    assert find_escalation([call]) == "wants a person"
+    assert find_escalation([{"function": {"name": "other", "arguments": "{}"}}]) is None
+    assert read_reason("not json") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("can I talk to someone real", HUMAN_REQUEST),
+        ("get me your manager", HUMAN_REQUEST),
+        ("this is useless", FRUSTRATION),
+        ("you're not helping at all", FRUSTRATION),
+        ("I've asked three times", FRUSTRATION),
+    ],
+)
+def test_lexical_fallback_catches_clear_cases(text: str, kind: str) -> None:
+    found = detect_escalation_lexically(text, TOPICS)
+    assert found is not None and found.kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is the export human-readable?",
+        "the agent field is empty",
+        "how do I escalate a ticket in your product?",
+        "How long does shipping take?",
+    ],
+)
+def test_lexical_fallback_leaves_ordinary_questions_alone(text: str) -> None:
+    assert detect_escalation_lexically(text, TOPICS) is None
+
+
+def test_lexical_fallback_matches_topics_by_their_words() -> None:
+    found = detect_escalation_lexically("My lawyer will call you", TOPICS)
+    assert found is not None and "legal threat" in found.reason
