@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -276,8 +276,12 @@ async def generate_reply(
     sensitive_topics: Sequence[str] = (),
     on_text: Callable[[str], Awaitable[None]] | None = None,
     confidence_floor: float = 0.5,
+    may_escalate: bool = True,
 ) -> BotAnswer:
-    """Stream the configured model's next reply; never raises for provider trouble."""
+    """Stream the configured model's next reply; never raises for provider trouble.
+
+    `may_escalate` False (the visitor just declined a handoff): the model is offered no
+    escalation tool and any judgment it writes is ignored."""
     register_local_provider()
     mode = _judgment_mode(settings.model)
     shown = _visible(mode)
@@ -290,7 +294,7 @@ async def generate_reply(
         "temperature": settings.temperature,
         "timeout": settings.timeout,
     }
-    if mode == "tools":
+    if mode == "tools" and may_escalate:
         call["tools"] = [ESCALATE_TOOL]
     failure: Failure | None = None
     fallback = False
@@ -305,7 +309,9 @@ async def generate_reply(
         if settings.model == DEFAULT_MODEL:
             return BotAnswer(text=PROVIDER_ERROR_REPLY, ok=False, failure=failure.value)
         fallback, mode, shown = True, "tools", _visible("tools")
-        call["tools"] = [ESCALATE_TOOL]
+        call.pop("tools", None)
+        if may_escalate:
+            call["tools"] = [ESCALATE_TOOL]
         call["messages"] = await build_messages(
             settings, history, articles, sensitive_topics=sensitive_topics
         )
@@ -327,7 +333,7 @@ async def generate_reply(
         if not partial:
             return BotAnswer(text=PROVIDER_ERROR_REPLY, ok=False, failure=kind.value)
         return BotAnswer(text=partial + PARTIAL_NOTE, ok=False, failure=kind.value, partial=True)
-    return _finish(
+    answer = _finish(
         got,
         mode=mode,
         shown=shown,
@@ -335,6 +341,9 @@ async def generate_reply(
         fallback=fallback,
         confidence_floor=confidence_floor,
     )
+    if not may_escalate and answer.escalate:
+        return replace(answer, escalate=False, reason="")
+    return answer
 
 
 def _finish(

@@ -29,6 +29,10 @@ from handoff_app.services.workspace import escalation_allowed, get_workspace_set
 HISTORY_TURNS = 20
 BOT_LABEL = "AI assistant"
 SUCCESS = "answered"
+NO_HANDOFF_REPLY = (
+    "I can't connect you with a member of our team right now, but I'm happy to help: "
+    "tell me a bit more about what you need."
+)
 _ROLES = {
     Sender.VISITOR.value: "user",
     Sender.BOT.value: "assistant",
@@ -122,12 +126,14 @@ async def _stage_automatic_handoff(
     return staged.events
 
 
-async def reply_as_bot(*, conversation_id: int) -> Message | None:
+async def reply_as_bot(*, conversation_id: int, declined_message_id: int = 0) -> Message | None:
     """Answer the visitor's latest message, unless a human owns the conversation by then.
 
     The answer streams into the conversation's room as a draft (`events.BotDraft`), then is
     posted only if the message it answers is still the newest one: two quick visitor messages
     (or a replayed trigger) get one answer, to the latest, never a stack of duplicates.
+    When the visitor declined a handoff for the message being answered, the model is not
+    offered the escalation tool.
     """
     async with open_read_session() as session:
         conversation = await session.get(Conversation, conversation_id)
@@ -155,6 +161,7 @@ async def reply_as_bot(*, conversation_id: int) -> Message | None:
         articles=articles,
         sensitive_topics=settings.sensitive_topics,
         on_text=draft,
+        may_escalate=answering_id != declined_message_id,
     )
     async with open_session() as session:
         # Re-check under the row lock: a handoff during the model call silences this answer,
@@ -173,20 +180,11 @@ async def reply_as_bot(*, conversation_id: int) -> Message | None:
         settings = await get_workspace_settings(session=session)
         published: list[events.ConversationEvent] = []
         message = None
-        if answer.text:  # a bare tool call posts no text: the handoff message follows
-            message, posted = await add_message(
-                session=session,
-                conversation_id=conversation_id,
-                sender=Sender.BOT,
-                body=answer.text,
-                author_label=BOT_LABEL,
-                bot_outcome=answer.outcome,
-            )
-            published.append(posted)
         failures = await consecutive_failures(session=session, conversation_id=conversation_id)
         fired = _handoff_for(answer, failures, settings)
+        handed_off: list[events.ConversationEvent] = []
         if fired is not None:
-            published += await _stage_automatic_handoff(
+            handed_off = await _stage_automatic_handoff(
                 session=session,
                 conversation_id=conversation_id,
                 trigger=fired[0],
@@ -194,6 +192,20 @@ async def reply_as_bot(*, conversation_id: int) -> Message | None:
                 triggering=await session.get(Message, answering_id),
                 settings=settings,
             )
+        text = answer.text
+        if not text and not handed_off:  # the model asked for a person we cannot give now
+            text = NO_HANDOFF_REPLY
+        if text:  # a bare tool call that handed off posts no text: the handoff message says it
+            message, posted = await add_message(
+                session=session,
+                conversation_id=conversation_id,
+                sender=Sender.BOT,
+                body=text,
+                author_label=BOT_LABEL,
+                bot_outcome=answer.outcome,
+            )
+            published.append(posted)
+        published += handed_off
         await session.commit()
     await events.publish(*published)
     return message

@@ -36,6 +36,7 @@ class VisitorState(HistoryMixin, rx.State):
     # a handoff keyword under "ask first": the question is shown until Yes or No
     confirming: bool = False
     _confirm_message_id: int = 0
+    _declined_message_id: int = 0  # the keyword message the visitor said "No thanks" to
 
     @rx.event
     def clear_error(self) -> None:
@@ -153,10 +154,12 @@ class VisitorState(HistoryMixin, rx.State):
         """
         async with self:
             key = self.conversation_key
+            declined = self._declined_message_id
         try:
             conversation_id = await self._conversation_id(key)
             if conversation_id is not None:
-                await reply_as_bot(conversation_id=conversation_id)
+                # after "No thanks" the visitor chose the bot: it answers, without handing off
+                await reply_as_bot(conversation_id=conversation_id, declined_message_id=declined)
         finally:
             async with self:
                 self.bot_typing = False
@@ -205,6 +208,7 @@ class VisitorState(HistoryMixin, rx.State):
             return None
         self.confirming = False
         self.bot_typing = True
+        self._declined_message_id = self._confirm_message_id
         return VisitorState.answer_as_bot
 
     @rx.event

@@ -212,8 +212,9 @@ def test_second_agent_claim_is_refused_naming_the_winner(
     expect(ben.get_by_test_id("conversation-claimed-by")).to_contain_text("Ana")
     expect(ben.get_by_test_id("conversation-claim-button")).to_have_count(0)
     expect_state(visitor, "active")
-    # Ben's row on the queue shows who has it
+    # Ben's row on the queue (Active tab) shows who has it
     ben.goto(f"{app_server.url}/agent")
+    ben.get_by_test_id("queue-tab-active").click()
     expect(queue_row(ben, conv_id)).to_contain_text("With Ana")
 
 

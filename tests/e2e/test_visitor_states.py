@@ -116,7 +116,7 @@ def test_outside_working_hours_in_a_far_time_zone_is_away(
     )
     visitor = new_page()
     visitor.goto(app_server.url)
-    visitor_says(visitor, "Anyone there?")
+    visitor_says(visitor, "Do you ship to Norway?")
     visitor.get_by_test_id("visitor-talk-to-human-button").click()
     expect_state(visitor, "away")
     expect(
