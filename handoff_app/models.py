@@ -285,3 +285,7 @@ class QueueRow(BaseModel):
     requested_at: str
     claimed_by: str
     preview: str
+    assigned_staff_id: int = 0
+    # who returned it to the queue (rejected it) last, while it waits again; 0: nobody
+    returned_by_id: int = 0
+    returned_by: str = ""

@@ -21,6 +21,7 @@ class LifecycleAction(StrEnum):
     HAND_BACK = "hand_back"
     DISMISS = "dismiss"
     TAKEOVER = "takeover"
+    TRANSFER = "transfer"
 
 
 class TriggerType(StrEnum):
@@ -43,7 +44,8 @@ TRANSITIONS: dict[tuple[ConversationStatus, LifecycleAction], ConversationStatus
     (S.PENDING, A.HAND_BACK): S.BOT,
     (S.PENDING, A.DISMISS): S.DISMISSED,
     (S.PENDING, A.RESOLVE): S.RESOLVED,
-    (S.ACTIVE, A.REJECT): S.PENDING,
+    (S.ACTIVE, A.REJECT): S.PENDING,  # the holder returns it to the queue
+    (S.ACTIVE, A.TRANSFER): S.ACTIVE,  # the holder hands it to another agent directly
     (S.ACTIVE, A.RESOLVE): S.RESOLVED,
     (S.ACTIVE, A.HAND_BACK): S.BOT,
     (S.ACTIVE, A.DISMISS): S.DISMISSED,
