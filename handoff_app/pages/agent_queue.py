@@ -8,6 +8,53 @@ from handoff_app.components.badges import trigger_badge
 from handoff_app.components.staff_nav import staff_nav
 from handoff_app.models import QueueRow
 from handoff_app.realtime import StaffBadgeRoom, StaffQueueRoom
+from handoff_app.states.staff_auth import StaffAuthState
+
+
+def _status_badge(row: QueueRow) -> rx.Component:
+    """Waiting (new to you), returned by you (not new to you), or with whom."""
+    me = StaffAuthState.staff_id
+    returned_by_me = (row.returned_by_id == me) & (row.returned_by_id != 0)
+    return rx.cond(
+        row.status == "pending",
+        rx.hstack(
+            rx.cond(
+                returned_by_me,
+                rx.badge(
+                    "You returned this",
+                    color_scheme="gray",
+                    variant="soft",
+                    custom_attrs={"data-testid": "queue-row-returned"},
+                ),
+                rx.cond(
+                    row.returned_by_id != 0,
+                    rx.badge(
+                        "Returned by ",
+                        row.returned_by,
+                        color_scheme="amber",
+                        variant="soft",
+                        custom_attrs={"data-testid": "queue-row-returned"},
+                    ),
+                ),
+            ),
+            rx.badge(
+                "Waiting",
+                color_scheme=rx.cond(returned_by_me, "gray", "amber"),
+                variant=rx.cond(returned_by_me, "soft", "solid"),
+            ),
+            spacing="1",
+        ),
+        rx.cond(
+            row.assigned_staff_id == me,
+            rx.badge(
+                "With you",
+                color_scheme="grass",
+                variant="solid",
+                custom_attrs={"data-testid": "queue-row-mine"},
+            ),
+            rx.badge(f"With {row.claimed_by}", color_scheme="grass", variant="soft"),
+        ),
+    )
 
 
 def queue_row(row: QueueRow) -> rx.Component:
@@ -39,11 +86,7 @@ def queue_row(row: QueueRow) -> rx.Component:
             ),
             rx.spacer(),
             rx.vstack(
-                rx.cond(
-                    row.status == "pending",
-                    rx.badge("Waiting", color_scheme="amber", variant="solid"),
-                    rx.badge(f"With {row.claimed_by}", color_scheme="grass", variant="soft"),
-                ),
+                _status_badge(row),
                 rx.moment(
                     row.requested_at,
                     from_now=True,
@@ -70,6 +113,13 @@ def queue_row(row: QueueRow) -> rx.Component:
             "data-testid": "queue-row",
             "data-conversation-id": row.conversation_id,
             "data-status": row.status,
+            "data-mine": rx.cond(row.assigned_staff_id == StaffAuthState.staff_id, "true", "false"),
+            # "true" on the row its viewer returned to the queue: not new to them
+            "data-returned-by-me": rx.cond(
+                (row.returned_by_id == StaffAuthState.staff_id) & (row.returned_by_id != 0),
+                "true",
+                "false",
+            ),
         },
     )
 

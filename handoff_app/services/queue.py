@@ -49,7 +49,8 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
     for conversation, escalation, staff, body in found:
         assert conversation.id is not None
         preview = body or ""
-        returned_by_id, returned_by = returned.get(conversation.id, (0, ""))
+        waiting = conversation.status == ConversationStatus.PENDING
+        returned_by_id, returned_by = returned.get(conversation.id, (0, "")) if waiting else (0, "")
         rows.append(
             QueueRow(
                 conversation_id=conversation.id,

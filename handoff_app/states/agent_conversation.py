@@ -171,8 +171,8 @@ class AgentConversationState(HistoryMixin, rx.State):
         await self._act(handoff.dismiss_conversation)
 
     @rx.event
-    def set_compose_mode(self, mode: str) -> None:
-        if mode in (REPLY, NOTE):
+    def set_compose_mode(self, mode: str | list[str]) -> None:
+        if isinstance(mode, str) and mode in (REPLY, NOTE):
             self.compose_mode = mode
 
     @rx.event(background=True)
