@@ -73,10 +73,14 @@ _STYLE: dict[str, Any] = {
     "white_space": "normal",
     "font_size": "var(--font-size-2)",
     "line_height": "1.45",
-    "& p": {"margin": "0", "white_space": "pre-line"},
-    "& > * + *": {"margin_top": "0.45em"},
-    "& ul, & ol": {"margin": "0", "padding_left": "1.3em"},
+    "& p, & ul, & ol, & pre, & blockquote, & table, & hr": {"margin": "0.45em 0 0"},
+    "& p": {"white_space": "pre-line"},
+    "& > :first-child": {"margin_top": "0"},  # beats the rule above: (0,2,0) > (0,1,1)
+    "& ul, & ol": {"padding_left": "1.4em"},
+    "& ul": {"list_style_type": "disc"},
+    "& ol": {"list_style_type": "decimal"},
     "& li + li": {"margin_top": "0.15em"},
+    "& li > p": {"margin": "0"},
     "& a": {"color": "inherit", "text_decoration": "underline", "font_weight": "500"},
     "& code": {
         "font_family": "var(--code-font-family, ui-monospace, monospace)",
@@ -86,7 +90,6 @@ _STYLE: dict[str, Any] = {
         "background": "rgba(127, 127, 127, 0.18)",
     },
     "& pre": {
-        "margin": "0.45em 0 0",
         "padding": "0.5em 0.7em",
         "border_radius": "8px",
         "background": "rgba(127, 127, 127, 0.16)",
@@ -95,7 +98,6 @@ _STYLE: dict[str, Any] = {
     },
     "& pre code": {"padding": "0", "background": "transparent"},
     "& blockquote": {
-        "margin": "0",
         "padding_left": "0.7em",
         "border_left": "3px solid rgba(127, 127, 127, 0.4)",
     },

@@ -53,6 +53,7 @@ def _reject_dialog() -> rx.Component:
                         rows=2,
                         max_length=500,
                         class_name="composer",
+                        width="100%",
                         custom_attrs={"data-testid": "conversation-reject-reason-input"},
                     ),
                     rx.hstack(
@@ -71,6 +72,7 @@ def _reject_dialog() -> rx.Component:
                     ),
                     spacing="3",
                     margin_top="1rem",
+                    width="100%",
                 ),
                 on_submit=S.reject,
                 reset_on_submit=True,
@@ -111,6 +113,7 @@ def _transfer_dialog() -> rx.Component:
                             default_value="",
                             required=True,
                             class_name="settings-select",
+                            width="100%",
                             custom_attrs={
                                 "data-testid": "conversation-transfer-select",
                                 "aria-label": "Transfer to",
@@ -122,6 +125,7 @@ def _transfer_dialog() -> rx.Component:
                             rows=3,
                             max_length=500,
                             class_name="composer",
+                            width="100%",
                             custom_attrs={"data-testid": "conversation-transfer-note-input"},
                         ),
                         rx.hstack(
@@ -141,6 +145,7 @@ def _transfer_dialog() -> rx.Component:
                         ),
                         spacing="3",
                         margin_top="1rem",
+                        width="100%",
                     ),
                     on_submit=S.transfer,
                     reset_on_submit=True,

@@ -249,6 +249,7 @@ def test_transfer_hands_the_conversation_to_another_agent_with_a_note(
     ana.get_by_test_id("conversation-transfer-button").click()
     ana.get_by_test_id("conversation-transfer-select").select_option(label="Ben")
     ana.get_by_test_id("conversation-transfer-note-input").fill("Wants a refund on order 77")
+    screenshot(ana, "workspace-transfer-dialog")
     ana.get_by_test_id("conversation-transfer-confirm").click()
     expect(ana.get_by_test_id("conversation-claimed-by")).to_contain_text("Ben")
     expect(ana.get_by_test_id("conversation-reply-input")).to_be_disabled()
