@@ -264,6 +264,24 @@ class KnowledgeArticle(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
 
 
+class CannedResponse(SQLModel, table=True):
+    """A short named reply staff insert from the reply bar (type "/" and its name)."""
+
+    __tablename__ = "canned_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
+    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
+
+
+class CannedPublic(BaseModel):
+    id: int
+    name: str
+    body: str
+
+
 class MessagePublic(BaseModel):
     """One bubble as every client sees it."""
 

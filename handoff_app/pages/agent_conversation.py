@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex_base.vars.base import Var, VarData
 
 from handoff_app import routes
 from handoff_app.components.badges import trigger_badge
-from handoff_app.components.composer import message_box
+from handoff_app.components.composer import message_box, typing_events
 from handoff_app.components.messages import message_thread, typing_line
 from handoff_app.components.staff_nav import staff_nav
+from handoff_app.models import CannedPublic
 from handoff_app.pages.not_found import not_found_card
 from handoff_app.realtime import ConversationContextRoom, ConversationRoom
 from handoff_app.states.agent_conversation import (
     NOTE,
     REPLY_BOX_ID,
+    REPLY_DRAFT,
     AgentConversationState,
     StaffOption,
 )
@@ -275,10 +280,73 @@ def _mode_toggle() -> rx.Component:
     )
 
 
+def _offered_canned() -> Any:
+    """The canned responses whose "/name" starts with the draft (only while it starts with
+    "/"), filtered in the browser: no event per keystroke."""
+    draft, items = REPLY_DRAFT.value, Var.create(S.canned)
+    typed = f"(({draft}) ?? '')"
+    return Var(
+        _js_expr=(
+            f"({typed}.startsWith('/') ? {items}.filter((c) => ('/' + c.name)"
+            f".startsWith({typed}.trim().toLowerCase())) : [])"
+        ),
+        _var_data=VarData.merge(draft._get_all_var_data(), items._get_all_var_data()),
+    ).to(list[CannedPublic])
+
+
+def _canned_option(item: CannedPublic) -> rx.Component:
+    return rx.button(
+        rx.code("/" + item.name, size="1"),
+        rx.text(
+            item.body,
+            size="1",
+            color="var(--gray-11)",
+            style={"white_space": "nowrap", "overflow": "hidden", "text_overflow": "ellipsis"},
+            min_width="0",
+        ),
+        type="button",
+        variant="ghost",
+        color_scheme="gray",
+        on_click=[
+            rx.set_value(REPLY_BOX_ID, item.body),
+            REPLY_DRAFT.set_value(""),
+            rx.set_focus(REPLY_BOX_ID),
+        ],
+        width="100%",
+        style={"justify_content": "flex-start"},
+        custom_attrs={"data-testid": "conversation-canned-option", "data-name": item.name},
+    )
+
+
+def _canned_menu() -> rx.Component:
+    offered = _offered_canned()
+    return rx.cond(
+        offered.length() > 0,  # type: ignore[attr-defined]
+        rx.vstack(
+            rx.text(
+                "Canned responses: click one, or press Enter when one is left",
+                size="1",
+                color="var(--gray-10)",
+            ),
+            rx.foreach(offered, _canned_option),
+            spacing="1",
+            width="100%",
+            max_height="180px",
+            overflow_y="auto",
+            padding="0.4rem",
+            border="1px solid var(--gray-5)",
+            border_radius="8px",
+            background="var(--color-panel-solid)",
+            custom_attrs={"data-testid": "conversation-canned-menu"},
+        ),
+    )
+
+
 def _reply_bar() -> rx.Component:
     can_write = IS_MINE | NOTE_MODE
     return rx.form(
         rx.vstack(
+            _canned_menu(),
             rx.hstack(
                 _mode_toggle(),
                 rx.cond(
@@ -309,8 +377,7 @@ def _reply_bar() -> rx.Component:
                 ),
                 disabled=~can_write,
                 label=rx.cond(NOTE_MODE, "Internal note", "Reply"),
-                on_typing=S.typing,
-                on_typing_stopped=S.typing_stopped,
+                on_change=[REPLY_DRAFT.set_value, *typing_events(S.typing, S.typing_stopped)],
             ),
             spacing="2",
             width="100%",

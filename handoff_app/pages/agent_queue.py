@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from handoff_app.components.badges import trigger_badge
+from handoff_app.components.canned import canned_section
 from handoff_app.components.staff_nav import staff_nav
 from handoff_app.models import QueueRow
 from handoff_app.realtime import StaffBadgeRoom, StaffQueueRoom
@@ -157,6 +158,7 @@ def agent_queue_page() -> rx.Component:
                 ),
                 rx.vstack(rx.foreach(StaffQueueRoom.rows, queue_row), width="100%", spacing="2"),
             ),
+            canned_section(),
             width="100%",
             max_width="960px",
             padding="1.25rem",

@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable
 
 import reflex as rx
 from pydantic import BaseModel
+from reflex.experimental.client_state import ClientStateVar
 
 from handoff_app.db import open_read_session, open_session
+from handoff_app.domain.canned import matching
 from handoff_app.domain.lifecycle import ConversationStatus, TransitionNotAllowed
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
-from handoff_app.models import Conversation, StaffPublic
+from handoff_app.models import CannedPublic, Conversation, StaffPublic
 from handoff_app.realtime import (
     ConversationContextRoom,
     ConversationRoom,
@@ -24,7 +26,7 @@ from handoff_app.realtime import (
     join_conversation,
     leave_rooms,
 )
-from handoff_app.services import assignment, handoff, notes
+from handoff_app.services import assignment, canned, handoff, notes
 from handoff_app.services.access import get_conversation_for_staff
 from handoff_app.services.errors import NotFound, PermissionDenied, ServiceError
 from handoff_app.states.history import HistoryMixin
@@ -38,6 +40,8 @@ from handoff_app.states.tab_order import tab_lock
 
 REPLY_BOX_ID = "conversation-reply-box"
 REPLY, NOTE = "reply", "note"
+# what the agent is typing, kept in the browser only: it drives the "/" menu of canned responses
+REPLY_DRAFT = ClientStateVar.create("reply_draft", "")
 Action = Callable[..., Awaitable[object]]
 
 
@@ -55,6 +59,7 @@ class AgentConversationState(HistoryMixin, rx.State):
     reject_open: bool = False
     transfer_open: bool = False
     transfer_targets: list[StaffOption] = []
+    canned: list[CannedPublic] = []  # offered in the reply bar after "/"
 
     def _route_conversation_id(self) -> int | None:
         raw = str(getattr(self, "conv_id", "") or "")
@@ -107,6 +112,8 @@ class AgentConversationState(HistoryMixin, rx.State):
         if self.refused:
             self.conversation_id = 0
         if self.conversation_id:
+            async with open_read_session() as session:
+                self.canned = await canned.list_canned(session=session)
             await join_conversation(self, self.conversation_id, staff=True)
         else:  # nothing of another conversation stays on screen or arrives later
             await leave_rooms(self, ConversationRoom, ConversationContextRoom)
@@ -186,11 +193,25 @@ class AgentConversationState(HistoryMixin, rx.State):
             async with self:
                 self.notice = str(exc)  # the text stays in the box
             return None
+        expanded = self._expand_canned(str(body))
+        if expanded is not None:  # "/refund" + Enter: the box gets the text, nothing is sent
+            return [rx.set_value(REPLY_BOX_ID, expanded), REPLY_DRAFT.push("")]
         note = self.compose_mode == NOTE
         staff = await self._act(notes.post_note if note else handoff.post_agent_reply, body=body)
         if staff is None:
             return None  # (a sent reply ends the typing indicator: see realtime.py)
-        return rx.set_value(REPLY_BOX_ID, "")
+        return [rx.set_value(REPLY_BOX_ID, ""), REPLY_DRAFT.push("")]
+
+    def _expand_canned(self, body: str) -> str | None:
+        """The canned response a lone "/name" (or the one name it starts) stands for."""
+        text = body.strip()
+        if not text.startswith("/") or " " in text or "\n" in text:
+            return None
+        by_name = {c.name: c.body for c in self.canned}
+        if text[1:].lower() in by_name:
+            return by_name[text[1:].lower()]
+        offered = matching(list(by_name), text)
+        return by_name[offered[0]] if len(offered) == 1 else None
 
     # ---- reject and transfer ----------------------------------------------------------------
 
@@ -238,8 +259,8 @@ class AgentConversationState(HistoryMixin, rx.State):
         """Tell the conversation the assignee is (no longer) typing a reply. The page throttles
         these; the server checks who is calling and that they hold the conversation."""
         conversation_id = self.conversation_id
-        if self.compose_mode != REPLY or not conversation_id:
-            return
+        if not conversation_id or (typing and self.compose_mode != REPLY):
+            return  # notes announce nothing; a "stopped" always goes through
         async with self:  # only to read the token: no database work under the locks
             token = (await self.get_state(StaffAuthState)).token
         staff = await staff_for_token(token)

@@ -10,6 +10,7 @@ from handoff_app.realtime import (
     join_staff_queue,
     leave_rooms,
 )
+from handoff_app.states.canned import CannedState
 from handoff_app.states.staff_auth import refuse_page, require_staff
 
 
@@ -21,4 +22,4 @@ class AgentQueueState(rx.State):
         await join_staff_queue(self)
         # a tab that came from a conversation page stops receiving that conversation
         await leave_rooms(self, ConversationRoom, ConversationContextRoom)
-        return None
+        return CannedState.load

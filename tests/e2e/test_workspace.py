@@ -335,3 +335,56 @@ def test_agents_cannot_open_closed_conversations_they_did_not_handle(
     expect(
         owner.get_by_test_id("conversation-message").filter(has_text="PRIVATE-5521")
     ).to_be_visible()
+
+
+def test_canned_responses_are_managed_on_the_queue_and_inserted_with_a_slash(
+    app_server: AppServer, staff: dict[str, Staff], new_page: NewPage
+) -> None:
+    visitor, ana = claimed_by(app_server, new_page, staff["ana"])
+    conv_url = ana.url
+    ana.goto(f"{app_server.url}/agent")
+    section = ana.get_by_test_id("canned-section")
+    section.get_by_test_id("canned-name-input").fill("refund-policy")
+    section.get_by_test_id("canned-body-input").fill("Refunds take **5 business days**.")
+    section.get_by_test_id("canned-save-button").click()
+    row = section.locator('[data-testid="canned-row"][data-name="refund-policy"]')
+    expect(row).to_be_visible()
+    expect(section.get_by_test_id("canned-name-input")).to_have_value("")  # ready for the next
+    section.get_by_test_id("canned-name-input").fill("refund-policy")
+    section.get_by_test_id("canned-body-input").fill("duplicate")
+    section.get_by_test_id("canned-save-button").click()
+    expect(section.get_by_test_id("canned-error")).to_contain_text("already exists")
+    expect(section.get_by_test_id("canned-body-input")).to_have_value("duplicate")  # kept
+    screenshot(ana, "workspace-canned-section")
+    try:
+        ana.goto(conv_url)
+        box = ana.get_by_test_id("conversation-reply-input")
+        expect(ana.get_by_test_id("conversation-claimed-by")).to_contain_text("Ana")
+        expect(box).to_be_enabled()
+        box.press_sequentially("/ref", delay=40)
+        expect(box).to_have_value("/ref")
+        option = ana.get_by_test_id("conversation-canned-option")
+        expect(option).to_have_count(1)
+        expect(option).to_have_attribute("data-name", "refund-policy")
+        screenshot(ana, "workspace-canned-menu")
+        option.click()
+        expect(box).to_have_value("Refunds take **5 business days**.")
+        expect(ana.get_by_test_id("conversation-canned-menu")).to_have_count(0)
+        box.press("Enter")
+        expect(
+            visitor.get_by_test_id("visitor-message").locator("strong", has_text="5 business days")
+        ).to_be_visible()
+        # "/refund" then Enter expands it in the box instead of sending the shortcut
+        box.press_sequentially("/refund", delay=40)
+        box.press("Enter")
+        expect(box).to_have_value("Refunds take **5 business days**.")
+        expect(visitor.get_by_test_id("visitor-message").filter(has_text="/refund")).to_have_count(
+            0
+        )
+    finally:  # the app server is shared by every browser test: leave no canned response
+        ana.goto(f"{app_server.url}/agent")
+        section = ana.get_by_test_id("canned-section")
+        section.locator('[data-testid="canned-row"][data-name="refund-policy"]').get_by_test_id(
+            "canned-delete-button"
+        ).click()
+        expect(section.get_by_test_id("canned-row")).to_have_count(0)

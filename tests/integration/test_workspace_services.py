@@ -246,3 +246,30 @@ async def test_agents_open_the_live_queue_and_closed_conversations_they_handled_
         await access.get_conversation_for_staff(
             session=session, conversation_id=999_999, staff=owner
         )
+
+
+# ---- canned responses ----------------------------------------------------------------------
+
+
+async def test_canned_responses_are_saved_renamed_and_deleted(session: AsyncSession) -> None:
+    from handoff_app.services import canned
+
+    ana = await make_staff(session, name="Ana")
+    saved = await canned.save_canned(
+        session=session, staff=ana, name="/Refund", body="Refunds take **5 days**."
+    )
+    assert (saved.name, saved.body) == ("refund", "Refunds take **5 days**.")
+    with pytest.raises(canned.DuplicateName):
+        await canned.save_canned(session=session, staff=ana, name="refund", body="again")
+    with pytest.raises(ValueError):
+        await canned.save_canned(session=session, staff=ana, name="bad name", body="x")
+    renamed = await canned.save_canned(
+        session=session, staff=ana, name="refunds", body="New text", canned_id=saved.id
+    )
+    assert [(c.id, c.name, c.body) for c in await canned.list_canned(session=session)] == [
+        (saved.id, "refunds", "New text")
+    ]
+    await canned.delete_canned(session=session, canned_id=renamed.id)
+    assert await canned.list_canned(session=session) == []
+    with pytest.raises(NotFound):
+        await canned.delete_canned(session=session, canned_id="1")

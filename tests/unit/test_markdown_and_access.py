@@ -80,3 +80,23 @@ def test_agents_open_closed_conversations_only_when_they_handled_them(
 @pytest.mark.parametrize("status", list(ConversationStatus))
 def test_owners_open_everything(status: ConversationStatus) -> None:
     assert may_open_conversation(role="owner", status=status, handled=False)
+
+
+def test_canned_names_are_short_lowercase_words_with_dashes() -> None:
+    from handoff_app.domain.canned import clean_canned_name
+    from handoff_app.domain.messages import InvalidMessage
+
+    assert clean_canned_name(" /Refund-Policy ") == "refund-policy"
+    for bad in ("", "/", "two words", "-dash", "x" * 41, "ümlaut", None, 3):
+        with pytest.raises(InvalidMessage):
+            clean_canned_name(bad)
+
+
+def test_slash_offers_the_canned_names_it_starts() -> None:
+    from handoff_app.domain.canned import matching
+
+    names = ["refund", "refund-late", "shipping"]
+    assert matching(names, "/") == names
+    assert matching(names, "/REF") == ["refund", "refund-late"]
+    assert matching(names, "/s") == ["shipping"]
+    assert matching(names, "refund") == []  # no slash, no menu
