@@ -173,3 +173,54 @@ async def test_a_note_never_reaches_the_visitors_socket(base_url: str, app_db: P
     assert query(
         app_db, "SELECT body FROM message WHERE conversation_id = ? AND sender = 'note'", cid
     ) == [("NOTE-SECRET-9",)]
+
+
+async def test_earlier_history_includes_notes_for_staff_only_without_overlap(
+    base_url: str, app_db: Path
+) -> None:
+    """60 messages with notes among them: the staff page's live part (room messages + notes
+    newer than before_window_id) and its "earlier" part meet without a gap or a duplicate;
+    the visitor's "earlier" holds no note."""
+    visitor, cid = await rs.visitor_with_conversation(base_url, body="first")
+    await rs.request_human(visitor)
+    with sqlite3.connect(app_db) as conn:
+        for i in range(60):
+            for sender, body in [("visitor", f"msg {i}")] + (
+                [("note", f"note {i}")] if i % 12 == 5 else []
+            ):
+                conn.execute(
+                    "INSERT INTO message (conversation_id, sender, author_label, body, created_at)"
+                    " VALUES (?, ?, '', ?, '2026-11-21 10:00:00.000000')",
+                    (cid, sender, body),
+                )
+    all_ids = [r[0] for r in query(app_db, "SELECT id FROM message WHERE conversation_id = ?", cid)]
+    visible_ids = [
+        r[0]
+        for r in query(
+            app_db, "SELECT id FROM message WHERE conversation_id = ? AND sender != 'note'", cid
+        )
+    ]
+    ben = await agent_tab(base_url, "ben", cid)  # its join rebuilds the room for both tabs
+    try:
+        await ben.wait_for(lambda s: len(rs.room(s).get("messages", [])) == 50)
+        room = rs.room(ben.state)
+        boundary = room["before_window_id"]
+        notes = ben.state[rs.CONTEXT_ROOM]["notes"]
+        assert boundary > 0 and len(notes) == 5
+        await ben.send(rs.AGENT_CONVERSATION, "load_earlier")
+        earlier = await ben.wait_for(lambda s: s.get(rs.AGENT_CONVERSATION, {}).get("earlier"))
+        live = [m["id"] for m in room["messages"]] + [n["id"] for n in notes if n["id"] > boundary]
+        earlier_ids = [m["id"] for m in earlier]
+        assert max(earlier_ids) <= boundary < min(live)
+        assert sorted(earlier_ids + live) == sorted(all_ids)  # everything, once
+        assert {m["sender"] for m in earlier} >= {"note", "visitor"}
+        # the visitor: same boundary, no note anywhere
+        await visitor.wait_for(lambda s: rs.room(s).get("before_window_id") == boundary)
+        await visitor.send(rs.VISITOR, "load_earlier")
+        mine = await visitor.wait_for(lambda s: s.get(rs.VISITOR, {}).get("earlier"))
+        assert "note" not in {m["sender"] for m in mine}
+        window = [m["id"] for m in rs.room(visitor.state)["messages"]]
+        assert sorted([m["id"] for m in mine] + window) == sorted(visible_ids)
+    finally:
+        await ben.close()
+        await visitor.close()
