@@ -56,3 +56,16 @@ def safe_url(url: object) -> str:
     if not isinstance(url, str):
         return ""
     return url if _SAFE_URL.match(url) else ""
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKS = re.compile(r"(\*\*|__|~~|`+|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+_LINE_START = re.compile(r"^\s*(?:[-*+]|\d+[.)]|#{1,6}|>)\s+", re.MULTILINE)
+
+
+def plain_text(body: str) -> str:
+    """A one-line, mark-free rendering of a markdown body (for queue previews)."""
+    text = _LINK.sub(r"\1", body)
+    text = _LINE_START.sub("", text)
+    text = _MARKS.sub("", text)
+    return " ".join(text.split())

@@ -6,6 +6,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
+from handoff_app.domain.markdown import plain_text
 from handoff_app.models import Conversation, Escalation, Message, QueueRow, StaffUser
 
 QUEUE_LIMIT = 200
@@ -48,7 +49,7 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
     rows: list[QueueRow] = []
     for conversation, escalation, staff, body in found:
         assert conversation.id is not None
-        preview = body or ""
+        preview = plain_text(body or "")
         waiting = conversation.status == ConversationStatus.PENDING
         returned_by_id, returned_by = returned.get(conversation.id, (0, "")) if waiting else (0, "")
         rows.append(

@@ -211,6 +211,8 @@ def test_reject_returns_the_conversation_to_the_pending_queue_of_others(
     expect(queue_row(ben, conv_id)).to_have_attribute("data-status", "active")
     ana.get_by_test_id("conversation-reject-button").click()
     ana.get_by_test_id("conversation-reject-reason-input").fill("Needs someone from billing")
+    expect(ana.get_by_test_id("conversation-reject-confirm")).to_be_visible()
+    screenshot(ana, "workspace-reject-dialog")
     ana.get_by_test_id("conversation-reject-confirm").click()
     # Ben's open queue: pending again, marked as returned by Ana
     row = queue_row(ben, conv_id)
@@ -286,6 +288,9 @@ def test_typing_indicators_both_ways(
     visitor_typing = ana.get_by_test_id("conversation-visitor-typing")
     expect(visitor_typing).to_have_text("Visitor is typing…")
     screenshot(ana, "workspace-agent-typing-note-markdown")
+    ana.set_viewport_size({"width": 390, "height": 844})
+    screenshot(ana, "workspace-agent-typing-phone")
+    ana.set_viewport_size({"width": 1280, "height": 800})
     # idle: it goes away by itself
     expect(visitor_typing).to_have_count(0, timeout=10_000)
 

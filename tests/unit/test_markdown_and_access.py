@@ -6,7 +6,7 @@ import pytest
 
 from handoff_app.domain.access import may_open_conversation
 from handoff_app.domain.lifecycle import ConversationStatus
-from handoff_app.domain.markdown import ALLOWED_ELEMENTS, LINK_REL, safe_url
+from handoff_app.domain.markdown import ALLOWED_ELEMENTS, LINK_REL, plain_text, safe_url
 from handoff_app.domain.messages import VISITOR_VISIBLE_SENDERS, Sender
 
 
@@ -100,3 +100,17 @@ def test_slash_offers_the_canned_names_it_starts() -> None:
     assert matching(names, "/REF") == ["refund", "refund-late"]
     assert matching(names, "/s") == ["shipping"]
     assert matching(names, "refund") == []  # no slash, no menu
+
+
+@pytest.mark.parametrize(
+    ("body", "preview"),
+    [
+        ("Thanks, **that** helps:\n\n1. one\n2. two", "Thanks, that helps: one two"),
+        ("see [our site](https://x.example) and _this_ `code`", "see our site and this code"),
+        ("# Title\n> quote\n- item ~~old~~", "Title quote item old"),
+        ("snake_case_name and 2 * 3 = 6", "snake_case_name and 2 * 3 = 6"),
+        ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),  # text, as typed
+    ],
+)
+def test_queue_previews_are_plain_text(body: str, preview: str) -> None:
+    assert plain_text(body) == preview
