@@ -117,7 +117,7 @@ class AgentConversationState(HistoryMixin, rx.State):
             await join_conversation(self, self.conversation_id, staff=True)
         else:  # nothing of another conversation stays on screen or arrives later
             await leave_rooms(self, ConversationRoom, ConversationContextRoom)
-        return None
+        return REPLY_DRAFT.push("")  # the box starts empty: so does the "/" menu
 
     async def _act(self, action: Action, **kwargs: object) -> StaffPublic | None:
         """Check identity and access on the server, run one use case, report refusals in
