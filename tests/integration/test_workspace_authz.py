@@ -152,6 +152,8 @@ async def test_a_note_never_reaches_the_visitors_socket(base_url: str, app_db: P
     try:
         await ben.wait_for(lambda s: rs.room(s).get("conversation_id") == cid)
         await ben.send(rs.AGENT_CONVERSATION, "set_compose_mode", {"mode": "note"})
+        # (a person toggles, types, then sends: wait for the toggle like the page does)
+        await ben.wait_for(lambda s: s[rs.AGENT_CONVERSATION].get("compose_mode") == "note")
         await ben.send(rs.AGENT_CONVERSATION, "send_reply", {"form": {"body": "NOTE-SECRET-9"}})
         await ben.wait_for(
             lambda s: any(
