@@ -82,7 +82,9 @@ def send_as_visitor(page: Page, text: str) -> int:
 
 def note(page: Page, text: str) -> None:
     page.get_by_test_id("conversation-mode-note").click()
-    expect(page.get_by_test_id("conversation-reply-input")).to_be_enabled()
+    box = page.get_by_test_id("conversation-reply-input")
+    expect(box).to_have_attribute("placeholder", "Internal note for staff…")  # what they see
+    expect(box).to_be_enabled()
     agent_says(page, text)
     expect(page.get_by_test_id("conversation-reply-input")).to_have_value("")
 
@@ -278,6 +280,9 @@ def test_typing_indicators_both_ways(
     visitor, ana = claimed_by(app_server, new_page, staff["ana"])
     note(ana, "Customer sounds **upset**: be gentle")
     ana.get_by_test_id("conversation-mode-reply").click()
+    expect(ana.get_by_test_id("conversation-reply-input")).to_have_attribute(
+        "placeholder", "Reply to the visitor…"
+    )
     agent_says(
         ana,
         "Here is what I found:\n\n- **Order 1234**: shipped\n- [Track it](https://example.com/track)",
