@@ -9,6 +9,21 @@ from handoff_app.states.agent_conversation import AgentConversationState, StaffO
 S = AgentConversationState
 
 
+def _refusal() -> rx.Component:
+    """A refusal shown where the person is looking (the page's notice is behind the dialog)."""
+    return rx.cond(
+        S.notice != "",
+        rx.callout(
+            S.notice,
+            icon="info",
+            color_scheme="amber",
+            size="1",
+            width="100%",
+            custom_attrs={"data-testid": "conversation-dialog-notice", "role": "alert"},
+        ),
+    )
+
+
 def reject_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
@@ -29,6 +44,7 @@ def reject_dialog() -> rx.Component:
             ),
             rx.form(
                 rx.vstack(
+                    _refusal(),
                     rx.el.textarea(
                         name="reason",
                         placeholder="Reason (optional, staff only)",
@@ -88,6 +104,7 @@ def transfer_dialog() -> rx.Component:
                 ),
                 rx.form(
                     rx.vstack(
+                        _refusal(),
                         rx.el.select(
                             rx.el.option("Choose someone…", value="", disabled=True),
                             rx.foreach(S.transfer_targets, _staff_option),

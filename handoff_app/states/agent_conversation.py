@@ -218,6 +218,8 @@ class AgentConversationState(HistoryMixin, rx.State):
     @rx.event
     def set_reject_open(self, value: bool) -> None:
         self.reject_open = bool(value)
+        if self.reject_open:
+            self.notice = ""  # the dialog shows refusals of its own submission only
 
     @rx.event
     def set_transfer_open(self, value: bool) -> None:
@@ -240,6 +242,7 @@ class AgentConversationState(HistoryMixin, rx.State):
             targets = await assignment.list_transfer_targets(session=session, staff_id=staff.id)
         self.transfer_targets = [StaffOption(id=t.id, label=t.label) for t in targets]
         self.transfer_open = True
+        self.notice = ""
 
     @rx.event(background=True)
     async def transfer(self, form: dict) -> None:
