@@ -3,6 +3,9 @@ may open what."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,7 +18,37 @@ from handoff_app.services.errors import NotFound, PermissionDenied
 from handoff_app.services.knowledge import seed_demo_knowledge
 from handoff_app.services.queue import list_queue
 from handoff_app.services.transcript import list_messages, list_notes
-from tests.conftest import make_staff
+from tests.conftest import (
+    drop_postgres_database,
+    fresh_postgres_database,
+    make_staff,
+    require_postgres,
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """These use cases lock rows and compare escalations: run them on PostgreSQL too."""
+    from sqlmodel import Session, SQLModel
+
+    from handoff_app import db
+    from handoff_app.models import WorkspaceSettings
+    from handoff_app.services.workspace import SETTINGS_ID
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        require_postgres()
+        url = fresh_postgres_database()
+    engine = db.make_sync_engine(url)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as setup:
+        setup.add(WorkspaceSettings(id=SETTINGS_ID, live_support_enabled=True))
+        setup.commit()
+    engine.dispose()
+    yield url
+    if request.param == "postgresql":
+        drop_postgres_database(url)
 
 
 async def _pending(session: AsyncSession, text: str = "My parcel is late") -> int:
