@@ -216,6 +216,7 @@ def test_reject_returns_the_conversation_to_the_pending_queue_of_others(
     expect(ana.get_by_test_id("conversation-reject-confirm")).to_be_visible()
     screenshot(ana, "workspace-reject-dialog")
     ana.get_by_test_id("conversation-reject-confirm").click()
+    expect(ana.get_by_test_id("conversation-reject-confirm")).to_have_count(0)  # dialog closed
     # Ben's open queue: pending again, marked as returned by Ana
     row = queue_row(ben, conv_id)
     expect(row).to_have_attribute("data-status", "pending")
@@ -255,6 +256,7 @@ def test_transfer_hands_the_conversation_to_another_agent_with_a_note(
     ana.get_by_test_id("conversation-transfer-note-input").fill("Wants a refund on order 77")
     screenshot(ana, "workspace-transfer-dialog")
     ana.get_by_test_id("conversation-transfer-confirm").click()
+    expect(ana.get_by_test_id("conversation-transfer-confirm")).to_have_count(0)  # closed
     expect(ana.get_by_test_id("conversation-claimed-by")).to_contain_text("Ben")
     expect(ana.get_by_test_id("conversation-reply-input")).to_be_disabled()
     transfer_note = ana.get_by_test_id("conversation-message").filter(
