@@ -70,13 +70,25 @@ def expect_inert(page: Page, testid: str) -> None:
     assert page.evaluate("() => window.__pwned") is None
 
 
+def expect_count(page: Page, testid: str, count: int) -> None:
+    """Like to_have_count, but a failure lists the bubbles (sender: text)."""
+    try:
+        expect(page.get_by_test_id(testid)).to_have_count(count)
+    except AssertionError:
+        shown = [
+            f"{el.get_attribute('data-id')} {el.get_attribute('data-sender')}: {el.inner_text()!r}"
+            for el in page.get_by_test_id(testid).all()
+        ]
+        raise AssertionError(f"expected {count} bubbles, got:\n" + "\n".join(shown)) from None
+
+
 def send_as_visitor(page: Page, text: str) -> int:
     """Send `text` (rendered, it may not read the same); returns the visitor's message count."""
     sent = page.get_by_test_id("visitor-message").count()
     box = page.get_by_test_id("visitor-composer-input")
     box.fill(text)
     box.press("Enter")
-    expect(page.get_by_test_id("visitor-message")).to_have_count(sent + 1)
+    expect_count(page, "visitor-message", sent + 1)
     return sent + 1
 
 
@@ -99,7 +111,7 @@ def test_markdown_renders_and_html_or_script_links_never_run(
             "data-sender", "visitor"
         )
         agent_says(ana, payload)
-        expect(visitor.get_by_test_id("visitor-message")).to_have_count(sent + 1)
+        expect_count(visitor, "visitor-message", sent + 1)
         expect(visitor.get_by_test_id("visitor-message").last).to_have_attribute(
             "data-sender", "agent"
         )
@@ -116,6 +128,7 @@ def test_markdown_renders_and_html_or_script_links_never_run(
         expect_inert(page, testid)
 
     agent_says(ana, MARKDOWN)
+    expect(bodies(visitor, "visitor-message").filter(has_text="Bold words")).to_be_visible()
     send_as_visitor(visitor, "Thanks, **that** helps:\n\n1. one\n2. two")
     for page, testid in ((visitor, "visitor-message"), (ana, "conversation-message")):
         agent_bubble = bodies(page, testid).filter(has_text="Bold words").last
