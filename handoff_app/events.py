@@ -30,6 +30,13 @@ class MessagePosted(ConversationEvent):
 
 
 @dataclass(frozen=True)
+class NotePosted(ConversationEvent):
+    """A staff-only note: pushed to staff tabs only (never a MessagePosted)."""
+
+    message_id: int
+
+
+@dataclass(frozen=True)
 class HandoffRequested(ConversationEvent):
     escalation_id: int
     trigger: str
@@ -80,6 +87,19 @@ class BotDraft(ConversationEvent):
 @dataclass(frozen=True)
 class MessageRated(ConversationEvent):
     message_id: int
+
+
+@dataclass(frozen=True)
+class ConversationRejected(ConversationEvent):
+    """The holder returned the conversation to the pending queue."""
+
+    staff_id: int
+
+
+@dataclass(frozen=True)
+class ConversationTransferred(ConversationEvent):
+    staff_id: int  # who handed it over
+    to_staff_id: int
 
 
 Subscriber = Callable[[ConversationEvent], Awaitable[None]]

@@ -304,6 +304,24 @@ class KnowledgeArticle(SQLModel, table=True):
     )
 
 
+class CannedResponse(SQLModel, table=True):
+    """A short named reply staff insert from the reply bar (type "/" and its name)."""
+
+    __tablename__ = "canned_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
+    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
+
+
+class CannedPublic(BaseModel):
+    id: int
+    name: str
+    body: str
+
+
 class MessagePublic(BaseModel):
     """One bubble as every client sees it."""
 
@@ -326,7 +344,10 @@ class QueueRow(BaseModel):
     requested_at: str
     claimed_by: str
     preview: str
-    claimed_by_id: int = 0
+    assigned_staff_id: int = 0
+    # who returned it to the queue (rejected it) last, while it waits again; 0: nobody
+    returned_by_id: int = 0
+    returned_by: str = ""
     deadline: str = ""  # the response deadline (ISO), "" when none (away)
     busy: bool = False  # the deadline passed with nobody claiming
     unread: int = 0  # visitor messages since the last agent reply

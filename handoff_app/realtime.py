@@ -9,7 +9,8 @@ one more is queued.
 
 Rooms (shared tokens may not contain "_"):
 - `conv-<id>`: the visitor's tab and every staff tab viewing that conversation;
-- `ctx-<id>`: staff tabs viewing that conversation (the context panel; never the visitor);
+- `ctx-<id>`: staff tabs viewing that conversation (the context panel, internal notes, the
+  visitor's typing; never the visitor's tab: anything staff-only travels here);
 - `staff-queue` and `staff-badge`: staff tabs on the queue page (the rows, the unclaimed count).
 
 Every event on a tab takes the locks of all the rooms that tab is linked to, and fans out to
@@ -36,7 +37,12 @@ from handoff_app.models import Conversation, ConversationRow, MessagePublic, Que
 from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import count_unclaimed, list_bot_conversations, list_queue
 from handoff_app.services.staff_tabs import online_tabs
-from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, to_public
+from handoff_app.services.transcript import (
+    LIVE_MESSAGE_WINDOW,
+    list_messages,
+    list_notes,
+    to_public,
+)
 from handoff_app.services.transitions import staff_label
 from handoff_app.services.waiting import (
     WaitInfo,
@@ -52,6 +58,9 @@ STAFF_QUEUE_ROOM = "staff-queue"
 STAFF_BOT_ROOM = "staff-bot"
 DRAFT_INTERVAL = 0.05  # seconds between pushes of a streaming answer
 PREVIEW_INTERVAL = 1.0  # seconds between queue pushes made only to refresh previews
+# A typing indicator clears itself this long after the last "typing" (a closed tab never
+# sends its "stopped"); clients repeat "typing" every few seconds while typing goes on.
+TYPING_TIMEOUT = 6.0
 
 
 def conversation_room(conversation_id: int) -> str:
@@ -70,26 +79,30 @@ class ConversationRoom(rx.SharedState):
     agent_label: str = ""
     public_agent_label: str = ""  # what the visitor sees: the owner's agent label, or the name
     assigned_staff_id: int = 0
-    messages: list[MessagePublic] = []
+    messages: list[MessagePublic] = []  # never internal notes: the visitor's tab reads this
     # id of the newest message older than `messages` (0: the window starts at the beginning)
     before_window_id: int = 0
-    # while in the queue: waiting | busy (deadline passed) | away (nobody available); else ""
     # the bot's answer while it streams (the stored message replaces it)
     bot_draft: str = ""
+    # while in the queue: waiting | busy (deadline passed) | away (nobody available); else ""
     wait_state: str = ""
     queue_position: int = 0
     wait_estimate: str = ""
     lead_contact: str = ""
+    agent_typing: bool = False  # the assignee is typing a reply
 
 
 class ConversationContextRoom(rx.SharedState):
-    """Staff-only facts about a conversation: why it was handed off."""
+    """Staff-only facts about a conversation: why it was handed off, the internal notes,
+    whether the visitor is typing. No visitor tab ever links this room."""
 
     trigger: str = ""
     reason: str = ""
     triggering_text: str = ""
     lead_contact: str = ""  # the phone or email the visitor left while waiting
     wait_state: str = ""  # waiting | busy | away while in the queue
+    notes: list[MessagePublic] = []  # the newest LIVE_MESSAGE_WINDOW notes
+    visitor_typing: bool = False
 
 
 class StaffQueueRoom(rx.SharedState):
@@ -160,6 +173,8 @@ async def fill_conversation_room(
         or any(m.sender == Sender.BOT.value for m in rows)
     ):
         room.bot_draft = ""  # the answer landed (or a person took over)
+    if conversation.status != "active" and room.agent_typing:
+        room.agent_typing = False
     if incremental and len(rows) <= LIVE_MESSAGE_WINDOW:
         if not rows:
             return
@@ -193,6 +208,8 @@ async def fill_context_room(room: ConversationContextRoom, conversation_id: int)
     async with open_read_session() as session:
         latest = await get_latest_escalation(session=session, conversation_id=conversation_id)
         waiting = await wait_info(session=session, conversation_id=conversation_id)
+        notes = await list_notes(session=session, conversation_id=conversation_id)
+    room.notes = [to_public(n) for n in notes]
     room.trigger = latest.trigger if latest else ""
     room.reason = latest.reason if latest else ""
     room.triggering_text = latest.triggering_text if latest else ""
@@ -355,7 +372,56 @@ async def push_badge() -> None:
             log.warning("badge push to tab %s failed: %s", token, result)
 
 
+async def _push_typing(conversation_id: int, *, visitor: bool, typing: bool) -> None:
+    if visitor:  # to staff only
+
+        async def fill_ctx(room: ConversationContextRoom) -> None:
+            if room.visitor_typing != typing:
+                room.visitor_typing = typing
+
+        await _push(ConversationContextRoom, context_room(conversation_id), fill_ctx)
+        return
+
+    async def fill_conv(room: ConversationRoom) -> None:
+        if room.agent_typing != typing:
+            room.agent_typing = typing
+
+    await _push(ConversationRoom, conversation_room(conversation_id), fill_conv)
+
+
+def announce_typing(conversation_id: int, *, visitor: bool, typing: bool) -> None:
+    """Show or clear "… is typing" (the visitor's to staff; the assignee's to everyone in the
+    conversation). Callers throttle; this clears itself TYPING_TIMEOUT after the last call."""
+    key = _typing_key(conversation_id, visitor=visitor)
+    timer = _typing_timers.pop(key, None)
+    if timer is not None:
+        timer.cancel()
+    if typing:
+        _typing_timers[key] = asyncio.get_running_loop().call_later(
+            TYPING_TIMEOUT,
+            lambda: announce_typing(conversation_id, visitor=visitor, typing=False),
+        )
+    _pushes.schedule(key, lambda: _push_typing(conversation_id, visitor=visitor, typing=typing))
+
+
+def _clear_typing_after(event: events.MessagePosted) -> None:
+    """A sent message ends its author's typing indicator (if this worker announced one: the
+    author's typing events and message come from the same tab, so the same worker)."""
+    visitor = event.sender == "visitor"
+    if (
+        event.sender in ("visitor", "agent")
+        and _typing_key(event.conversation_id, visitor=visitor) in _typing_timers
+    ):
+        announce_typing(event.conversation_id, visitor=visitor, typing=False)
+
+
+def _typing_key(conversation_id: int, *, visitor: bool) -> str:
+    return f"typing-{'visitor' if visitor else 'agent'}-{conversation_id}"
+
+
 _pushes = Coalescer()
+# per worker: a tab's socket (and so its typing events) stays on one worker
+_typing_timers: dict[str, asyncio.TimerHandle] = {}
 
 
 async def push_draft(draft: events.BotDraft) -> None:
@@ -381,7 +447,11 @@ async def on_event(event: events.ConversationEvent) -> None:
     if isinstance(event, events.MessageRated):  # an existing message changed: rebuild
         _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid, resync=True))
         return
+    if isinstance(event, events.NotePosted):  # staff only: the context room, never conv-<id>
+        _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
+        return
     if isinstance(event, events.MessagePosted):
+        _clear_typing_after(event)
         _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid, preview=True))
         return
     # A status change: the room, the context panel, the queue rows and the unclaimed count.

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+from reflex_base.vars.base import Var, VarData
 
+from handoff_app.components.markdown import message_markdown
 from handoff_app.models import MessagePublic
-
-_SENDER_LABEL = {"visitor": "Visitor", "bot": "AI assistant", "agent": "Agent"}
 
 
 def _bubble_style(sender: Any, mine: str) -> dict[str, Any]:
@@ -18,15 +18,24 @@ def _bubble_style(sender: Any, mine: str) -> dict[str, Any]:
         "max_width": "78%",
         "padding": "0.55rem 0.8rem",
         "border_radius": "14px",
-        "white_space": "pre-wrap",
         "overflow_wrap": "anywhere",
         "background": rx.cond(
             is_mine,
             "var(--accent-9)",
-            rx.match(sender, ("agent", "var(--grass-3)"), "var(--gray-3)"),
+            rx.match(
+                sender,
+                ("agent", "var(--grass-3)"),
+                ("note", "var(--amber-3)"),
+                "var(--gray-3)",
+            ),
         ),
         "color": rx.cond(is_mine, "white", "var(--gray-12)"),
-        "border": rx.match(sender, ("agent", "1px solid var(--grass-6)"), "1px solid transparent"),
+        "border": rx.match(
+            sender,
+            ("agent", "1px solid var(--grass-6)"),
+            ("note", "1px dashed var(--amber-8)"),
+            "1px solid transparent",
+        ),
     }
 
 
@@ -36,8 +45,9 @@ Actions = Callable[[MessagePublic], rx.Component]
 def message_bubble(
     message: MessagePublic, *, testid: str, mine: str, actions: Actions | None = None
 ) -> rx.Component:
-    """One message; `mine` is the sender shown on the right (visitor or agent); `actions`
-    renders controls under a bubble (the visitor's thumbs on bot answers)."""
+    """One message; `mine` is the sender shown on the right (visitor or agent). Internal
+    notes (staff views only) sit on the staff side, amber, labelled. `actions` renders controls
+    under a bubble (the visitor's thumbs on bot answers)."""
     sender = message.sender
     system = rx.box(
         rx.text(message.body, size="1", color="var(--gray-11)", style={"white_space": "pre-wrap"}),
@@ -59,8 +69,20 @@ def message_bubble(
             "Agent",
         ),
     )
+    right = (sender == mine) | (sender == "note")
     bubble = rx.vstack(
         rx.hstack(
+            rx.cond(
+                sender == "note",
+                rx.badge(
+                    rx.icon("lock", size=11),
+                    "Internal note",
+                    color_scheme="amber",
+                    variant="soft",
+                    size="1",
+                    custom_attrs={"data-testid": f"{testid}-note-label"},
+                ),
+            ),
             rx.text(who, size="1", weight="medium", color="var(--gray-11)"),
             rx.moment(
                 message.created_at,
@@ -69,14 +91,18 @@ def message_bubble(
                 style={"font_size": "11px", "color": "var(--gray-10)"},
             ),
             spacing="2",
-            align="baseline",
+            align="center",
         ),
-        rx.box(rx.text(message.body, size="2"), style=_bubble_style(sender, mine)),
+        rx.box(
+            message_markdown(message.body),
+            style=_bubble_style(sender, mine),
+            custom_attrs={"data-testid": f"{testid}-body"},
+        ),
         actions(message) if actions is not None else rx.fragment(),
         spacing="1",
-        align=rx.cond(sender == mine, "end", "start"),
+        align=rx.cond(right, "end", "start"),
         custom_attrs={"data-testid": testid, "data-sender": sender, "data-id": message.id},
-        style={"align_self": rx.cond(sender == mine, "flex-end", "flex-start"), "width": "100%"},
+        style={"align_self": rx.cond(right, "flex-end", "flex-start"), "width": "100%"},
     )
     return rx.cond(sender == "system", system, bubble)
 
@@ -92,6 +118,31 @@ def _history_button(label: str, on_click: Any, testid: str) -> rx.Component:
     )
 
 
+def _with_notes(messages: Any, notes: Any, after_id: Any) -> Var:
+    """The room's messages and the staff-only notes newer than `after_id`, in id order,
+    merged in the browser (the two arrive through different rooms)."""
+    return Var(
+        _js_expr=(
+            f"[...{messages}, ...{notes}.filter((n) => n.id > {after_id})]"
+            ".sort((a, b) => a.id - b.id)"
+        ),
+        _var_type=list[MessagePublic],
+        _var_data=VarData.merge(
+            messages._get_all_var_data(), notes._get_all_var_data(), after_id._get_all_var_data()
+        ),
+    )
+
+
+def typing_line(text: Any, testid: str) -> rx.Component:
+    return rx.hstack(
+        rx.icon("ellipsis", size=14, color="var(--gray-10)"),
+        rx.text(text, size="1", color="var(--gray-10)", style={"font_style": "italic"}),
+        align="center",
+        spacing="2",
+        custom_attrs={"data-testid": testid, "aria-live": "polite"},
+    )
+
+
 def message_thread(
     *,
     history: Any,
@@ -99,12 +150,28 @@ def message_thread(
     mine: str,
     footer: rx.Component | None = None,
     actions: Actions | None = None,
+    notes: Any = None,
 ) -> rx.Component:
     """The room's live messages, preceded by what the tab loaded on demand (`history` is a
-    state using HistoryMixin)."""
+    state using HistoryMixin). Staff views pass `notes` (the context room's internal notes)."""
     from handoff_app.realtime import ConversationRoom
 
     loaded_any = history.earlier.length() > 0
+    live = (
+        ConversationRoom.messages
+        if notes is None
+        else _with_notes(ConversationRoom.messages, notes, ConversationRoom.before_window_id)
+    )
+    agent_typing = (
+        rx.cond(
+            ConversationRoom.agent_typing & (ConversationRoom.status == "active"),
+            typing_line(
+                ConversationRoom.public_agent_label + " is typing…", "visitor-agent-typing"
+            ),
+        )
+        if mine == "visitor"
+        else rx.fragment()
+    )
     return rx.auto_scroll(
         rx.vstack(
             rx.cond(
@@ -123,9 +190,9 @@ def message_thread(
                 _history_button("Show newer hidden messages", history.load_gap, f"{testid}-gap"),
             ),
             rx.foreach(
-                ConversationRoom.messages,
-                lambda m: message_bubble(m, testid=testid, mine=mine, actions=actions),
+                live, lambda m: message_bubble(m, testid=testid, mine=mine, actions=actions)
             ),
+            agent_typing,
             footer if footer is not None else rx.fragment(),
             spacing="3",
             width="100%",

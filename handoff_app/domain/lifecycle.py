@@ -22,6 +22,7 @@ class LifecycleAction(StrEnum):
     DISMISS = "dismiss"
     TAKEOVER = "takeover"
     CONTINUE_WITH_AI = "continue_with_ai"  # the waiting visitor goes back to the bot
+    TRANSFER = "transfer"
 
 
 class TriggerType(StrEnum):
@@ -45,7 +46,8 @@ TRANSITIONS: dict[tuple[ConversationStatus, LifecycleAction], ConversationStatus
     (S.PENDING, A.DISMISS): S.DISMISSED,
     (S.PENDING, A.RESOLVE): S.RESOLVED,
     (S.PENDING, A.CONTINUE_WITH_AI): S.BOT,
-    (S.ACTIVE, A.REJECT): S.PENDING,
+    (S.ACTIVE, A.REJECT): S.PENDING,  # the holder returns it to the queue
+    (S.ACTIVE, A.TRANSFER): S.ACTIVE,  # the holder hands it to another agent directly
     (S.ACTIVE, A.RESOLVE): S.RESOLVED,
     (S.ACTIVE, A.HAND_BACK): S.BOT,
     (S.ACTIVE, A.DISMISS): S.DISMISSED,

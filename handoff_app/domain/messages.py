@@ -12,6 +12,12 @@ class Sender(StrEnum):
     BOT = "bot"
     AGENT = "agent"
     SYSTEM = "system"
+    # staff-only: never in the visitor's room, pages or pushes, never in the bot's prompt
+    NOTE = "note"
+
+
+# What the visitor's browser and the bot may ever read.
+VISITOR_VISIBLE_SENDERS = frozenset({Sender.VISITOR, Sender.BOT, Sender.AGENT, Sender.SYSTEM})
 
 
 class InvalidMessage(ValueError):

@@ -6,19 +6,17 @@ import reflex as rx
 
 from handoff_app import routes
 from handoff_app.components.badges import trigger_badge
-from handoff_app.components.composer import message_box
-from handoff_app.components.messages import message_thread
+from handoff_app.components.handoff_dialogs import reject_dialog, transfer_dialog
+from handoff_app.components.messages import message_thread, typing_line
+from handoff_app.components.reply_bar import IS_MINE, reply_bar
 from handoff_app.components.staff_nav import staff_nav
 from handoff_app.pages.not_found import not_found_card
 from handoff_app.realtime import ConversationContextRoom, ConversationRoom
-from handoff_app.states.agent_conversation import REPLY_BOX_ID, AgentConversationState
+from handoff_app.states.agent_conversation import AgentConversationState
 from handoff_app.states.staff_auth import StaffAuthState
 
 S = AgentConversationState
 C = ConversationContextRoom
-IS_MINE = (ConversationRoom.status == "active") & (
-    ConversationRoom.assigned_staff_id == StaffAuthState.staff_id
-)
 
 
 def _actions() -> rx.Component:
@@ -85,6 +83,7 @@ def _actions() -> rx.Component:
                 spacing="2",
             ),
         ),
+        rx.cond(IS_MINE, rx.hstack(reject_dialog(), transfer_dialog(), spacing="2")),
         spacing="2",
         wrap="wrap",
     )
@@ -121,21 +120,19 @@ def _status_line() -> rx.Component:
     )
 
 
-def _reply_bar() -> rx.Component:
-    return rx.form(
-        message_box(
-            box_id=REPLY_BOX_ID,
-            input_testid="conversation-reply-input",
-            send_testid="conversation-send-button",
-            placeholder=rx.cond(IS_MINE, "Reply to the visitor…", "Accept & Join to reply"),
-            disabled=~IS_MINE,
-            label="Reply",
+def _typing_footer() -> rx.Component:
+    """Who is typing: the visitor (staff-only room), and the assignee to other staff."""
+    return rx.fragment(
+        rx.cond(
+            C.visitor_typing,
+            typing_line("Visitor is typing…", "conversation-visitor-typing"),
         ),
-        on_submit=S.send_reply,
-        reset_on_submit=False,
-        width="100%",
-        padding="0.75rem 1rem 1rem",
-        border_top="1px solid var(--gray-4)",
+        rx.cond(
+            ConversationRoom.agent_typing
+            & (ConversationRoom.status == "active")
+            & (ConversationRoom.assigned_staff_id != StaffAuthState.staff_id),
+            typing_line(ConversationRoom.agent_label + " is typing…", "conversation-agent-typing"),
+        ),
     )
 
 
@@ -245,8 +242,10 @@ def _conversation() -> rx.Component:
                 history=S,
                 testid="conversation-message",
                 mine="agent",
+                notes=C.notes,
+                footer=_typing_footer(),
             ),
-            _reply_bar(),
+            reply_bar(),
             spacing="0",
             flex="1",
             min_width="0",
@@ -262,7 +261,19 @@ def _conversation() -> rx.Component:
 def agent_conversation_page() -> rx.Component:
     return rx.vstack(
         staff_nav(),
-        rx.cond(S.not_found, not_found_card("This conversation does not exist."), _conversation()),
+        rx.cond(
+            S.not_found,
+            not_found_card("This conversation does not exist."),
+            rx.cond(
+                S.refused != "",
+                rx.box(
+                    not_found_card(S.refused, title="Not available"),
+                    custom_attrs={"data-testid": "conversation-refused"},
+                    width="100%",
+                ),
+                _conversation(),
+            ),
+        ),
         spacing="0",
         width="100%",
         min_height="100dvh",

@@ -7,11 +7,58 @@ from typing import Any
 import reflex as rx
 
 from handoff_app.components.badges import trigger_badge
+from handoff_app.components.canned import canned_section
 from handoff_app.components.staff_nav import staff_nav
 from handoff_app.models import ConversationRow, QueueRow
 from handoff_app.realtime import StaffBadge, StaffBotRoom, StaffQueueRoom
 from handoff_app.states.agent_queue import AgentQueueState
 from handoff_app.states.staff_auth import StaffAuthState
+
+
+def _status_badge(row: QueueRow) -> rx.Component:
+    """Waiting (new to you), returned by you (not new to you), or with whom."""
+    me = StaffAuthState.staff_id
+    returned_by_me = (row.returned_by_id == me) & (row.returned_by_id != 0)
+    return rx.cond(
+        row.status == "pending",
+        rx.hstack(
+            rx.cond(
+                returned_by_me,
+                rx.badge(
+                    "You returned this",
+                    color_scheme="gray",
+                    variant="soft",
+                    custom_attrs={"data-testid": "queue-row-returned"},
+                ),
+                rx.cond(
+                    row.returned_by_id != 0,
+                    rx.badge(
+                        "Returned by ",
+                        row.returned_by,
+                        color_scheme="amber",
+                        variant="soft",
+                        custom_attrs={"data-testid": "queue-row-returned"},
+                    ),
+                ),
+            ),
+            rx.badge(
+                rx.cond(row.busy, "Waiting too long", "Waiting"),
+                color_scheme=rx.cond(returned_by_me, "gray", rx.cond(row.busy, "red", "amber")),
+                variant=rx.cond(returned_by_me, "soft", "solid"),
+            ),
+            spacing="1",
+        ),
+        rx.cond(
+            row.assigned_staff_id == me,
+            rx.badge(
+                "With you",
+                color_scheme="grass",
+                variant="solid",
+                custom_attrs={"data-testid": "queue-row-mine"},
+            ),
+            rx.badge(f"With {row.claimed_by}", color_scheme="grass", variant="soft"),
+        ),
+    )
 
 
 def queue_row(row: QueueRow) -> rx.Component:
@@ -55,15 +102,7 @@ def queue_row(row: QueueRow) -> rx.Component:
                             custom_attrs={"data-testid": "queue-row-unread"},
                         ),
                     ),
-                    rx.cond(
-                        row.status == "pending",
-                        rx.badge(
-                            rx.cond(row.busy, "Waiting too long", "Waiting"),
-                            color_scheme=rx.cond(row.busy, "red", "amber"),
-                            variant="solid",
-                        ),
-                        rx.badge(f"With {row.claimed_by}", color_scheme="grass", variant="soft"),
-                    ),
+                    _status_badge(row),
                     spacing="1",
                 ),
                 rx.moment(
@@ -97,6 +136,13 @@ def queue_row(row: QueueRow) -> rx.Component:
             # response deadline
             "data-requested-at": row.requested_at,
             "data-deadline": row.deadline,
+            "data-mine": rx.cond(row.assigned_staff_id == StaffAuthState.staff_id, "true", "false"),
+            # "true" on the row its viewer returned to the queue: not new to them
+            "data-returned-by-me": rx.cond(
+                (row.returned_by_id == StaffAuthState.staff_id) & (row.returned_by_id != 0),
+                "true",
+                "false",
+            ),
         },
     )
 
@@ -107,7 +153,7 @@ def _shown_in_tab(row: QueueRow) -> Any:
     return (
         ((tab == "pending") & (row.status == "pending"))
         | ((tab == "active") & (row.status == "active"))
-        | ((tab == "mine") & (row.claimed_by_id == StaffAuthState.staff_id))
+        | ((tab == "mine") & (row.assigned_staff_id == StaffAuthState.staff_id))
     )
 
 
@@ -333,6 +379,7 @@ def agent_queue_page() -> rx.Component:
                 ("all", _bot_list()),
                 _live_list(),
             ),
+            canned_section(),
             width="100%",
             max_width="960px",
             padding="1.25rem",

@@ -7,10 +7,10 @@ import reflex as rx
 from handoff_app import routes
 
 
-def not_found_card(text: str) -> rx.Component:
+def not_found_card(text: str | rx.Var[str], title: str = "Not found") -> rx.Component:
     return rx.center(
         rx.vstack(
-            rx.heading("Not found", size="6"),
+            rx.heading(title, size="6"),
             rx.text(text, color="var(--gray-11)"),
             rx.link("Back to the queue", href=routes.AGENT_QUEUE),
             align="center",

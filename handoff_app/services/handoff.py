@@ -41,7 +41,8 @@ class StagedHandoff:
     events: list[events.ConversationEvent] = field(default_factory=list)
 
 
-async def _open_escalation(*, session: AsyncSession, conversation_id: int) -> Escalation | None:
+async def get_open_escalation(*, session: AsyncSession, conversation_id: int) -> Escalation | None:
+    """The conversation's escalation that has not closed yet, if any."""
     result = await session.exec(
         select(Escalation)
         .where(Escalation.conversation_id == conversation_id, col(Escalation.closed_at).is_(None))
@@ -165,7 +166,7 @@ async def claim_conversation(
         actor=staff,
         assigned_staff_id=staff.id,
     )
-    escalation = await _open_escalation(session=session, conversation_id=conversation_id)
+    escalation = await get_open_escalation(session=session, conversation_id=conversation_id)
     if escalation is not None:
         escalation.claimed_by_id = staff.id
         escalation.claimed_at = now
@@ -219,7 +220,7 @@ async def take_over(*, session: AsyncSession, conversation_id: int, staff: Staff
 
 
 async def _close_escalation(*, session: AsyncSession, conversation_id: int, outcome: str) -> None:
-    escalation = await _open_escalation(session=session, conversation_id=conversation_id)
+    escalation = await get_open_escalation(session=session, conversation_id=conversation_id)
     if escalation is not None:
         escalation.closed_at = utcnow()
         escalation.outcome = outcome
@@ -336,7 +337,7 @@ async def post_agent_reply(
         author_staff_id=staff.id,
         author_label=settings.agent_label or staff.label,  # the visitor sees the owner's label
     )
-    escalation = await _open_escalation(session=session, conversation_id=conversation_id)
+    escalation = await get_open_escalation(session=session, conversation_id=conversation_id)
     if escalation is not None and escalation.first_agent_reply_at is None:
         escalation.first_agent_reply_at = utcnow()
         session.add(escalation)

@@ -6,6 +6,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app.domain.lifecycle import CLOSED_STATUSES, HUMAN_STATUSES, ConversationStatus
+from handoff_app.domain.markdown import plain_text
 from handoff_app.models import (
     Conversation,
     ConversationRow,
@@ -38,11 +39,16 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
         .order_by(col(Escalation.requested_at))
         .limit(QUEUE_LIMIT)
     )
-    found = (await session.exec(query)).all()
+    found = list((await session.exec(query)).all())
     unread = await _unanswered(session, [c.id for c, *_ in found if c.id is not None])
+    returned = await _returned_by(
+        session=session, open_ids={e.conversation_id: e.id or 0 for _c, e, _s, _b in found}
+    )
     rows: list[QueueRow] = []
     for conversation, escalation, staff, body in found:
         assert conversation.id is not None
+        waiting = conversation.status == ConversationStatus.PENDING
+        returned_by_id, returned_by = returned.get(conversation.id, (0, "")) if waiting else (0, "")
         rows.append(
             QueueRow(
                 conversation_id=conversation.id,
@@ -52,7 +58,9 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
                 reason=escalation.reason,
                 requested_at=escalation.requested_at.isoformat(),
                 claimed_by=(staff.display_name or staff.email) if staff is not None else "",
-                claimed_by_id=staff.id if staff is not None and staff.id else 0,
+                assigned_staff_id=conversation.assigned_staff_id or 0,
+                returned_by_id=returned_by_id,
+                returned_by=returned_by,
                 preview=_preview(body),
                 deadline=(
                     escalation.response_deadline.isoformat() if escalation.response_deadline else ""
@@ -65,7 +73,8 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
 
 
 def _preview(body: str | None) -> str:
-    text = body or ""
+    """One line of plain text (markdown marks removed) for a row."""
+    text = plain_text(body or "")
     return text[:PREVIEW_CHARS] + ("…" if len(text) > PREVIEW_CHARS else "")
 
 
@@ -93,10 +102,14 @@ async def _unanswered(session: AsyncSession, conversation_ids: list[int]) -> dic
 
 
 def _last_body():  # type: ignore[no-untyped-def]
-    """The newest non-system message of the row's conversation (the preview)."""
+    """The newest message of the row's conversation that is neither a system line nor an
+    internal note (the preview)."""
     return (
         select(Message.body)
-        .where(col(Message.conversation_id) == col(Conversation.id), Message.sender != "system")
+        .where(
+            col(Message.conversation_id) == col(Conversation.id),
+            col(Message.sender).not_in(["system", "note"]),
+        )
         .order_by(col(Message.id).desc())
         .limit(1)
         .correlate(Conversation)
@@ -170,6 +183,34 @@ async def list_closed(
             )
         )
     return rows
+
+
+async def _returned_by(
+    *, session: AsyncSession, open_ids: dict[int, int]
+) -> dict[int, tuple[int, str]]:
+    """Per conversation, who returned it to the queue (rejected it) just before its open
+    escalation, if anyone: the rejecting agent's own queue must not present it as new."""
+    if not open_ids:
+        return {}
+    previous_ids = (
+        select(func.max(Escalation.id))
+        .where(
+            col(Escalation.conversation_id).in_(list(open_ids)),
+            col(Escalation.closed_at).is_not(None),
+        )
+        .group_by(col(Escalation.conversation_id))
+    )
+    query = (
+        select(Escalation, StaffUser)
+        .join(StaffUser, col(StaffUser.id) == col(Escalation.claimed_by_id))
+        .where(col(Escalation.id).in_(previous_ids), Escalation.outcome == "rejected")
+    )
+    result: dict[int, tuple[int, str]] = {}
+    for escalation, staff in (await session.exec(query)).all():
+        if (escalation.id or 0) < open_ids.get(escalation.conversation_id, 0):
+            assert staff.id is not None
+            result[escalation.conversation_id] = (staff.id, staff.display_name or staff.email)
+    return result
 
 
 async def count_unclaimed(*, session: AsyncSession) -> int:

@@ -69,14 +69,36 @@ async def list_messages(
     after_id: int = 0,
     before_id: int | None = None,
     limit: int = LIVE_MESSAGE_WINDOW,
+    include_notes: bool = False,
 ) -> list[Message]:
-    """The newest `limit` messages with after_id < id < before_id, oldest first."""
+    """The newest `limit` messages with after_id < id < before_id, oldest first.
+
+    Internal notes are left out unless `include_notes` (staff readers only): whatever feeds
+    the visitor's room, page or the bot's prompt calls this with the default.
+    """
     query = select(Message).where(
         Message.conversation_id == conversation_id, col(Message.id) > after_id
     )
+    if not include_notes:
+        query = query.where(Message.sender != Sender.NOTE.value)
     if before_id is not None:
         query = query.where(col(Message.id) < before_id)
     query = query.order_by(col(Message.id).desc()).limit(limit)
+    rows = list((await session.exec(query)).all())
+    rows.reverse()
+    return rows
+
+
+async def list_notes(
+    *, session: AsyncSession, conversation_id: int, limit: int = LIVE_MESSAGE_WINDOW
+) -> list[Message]:
+    """The newest `limit` internal notes of a conversation, oldest first (staff only)."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.sender == Sender.NOTE.value)
+        .order_by(col(Message.id).desc())
+        .limit(limit)
+    )
     rows = list((await session.exec(query)).all())
     rows.reverse()
     return rows

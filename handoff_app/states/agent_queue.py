@@ -25,6 +25,7 @@ from handoff_app.services.errors import ServiceError
 from handoff_app.services.queue import list_closed
 from handoff_app.services.staff_tabs import count_staff_online
 from handoff_app.services.workspace import get_workspace_settings, update_settings
+from handoff_app.states.canned import CannedState
 from handoff_app.states.staff_auth import StaffAuthState, refuse_page, require_owner, require_staff
 
 TABS = ("pending", "active", "mine", "closed", "all")
@@ -56,7 +57,7 @@ class AgentQueueState(rx.State):
         auth.staff_online = max(online, 1)  # this tab's own person is online
         if self.tab == "closed":
             await self._load_closed()
-        return None
+        return CannedState.load  # the canned responses section of this page
 
     @rx.event
     async def show_tab(self, tab: str):  # type: ignore[no-untyped-def]

@@ -4,6 +4,10 @@ The room carries the newest LIVE_MESSAGE_WINDOW messages and `before_window_id` 
 message older than them). A tab keeps what it loaded in `earlier`. When new messages push the
 room's window forward past what the tab loaded, the tab sees a gap (`earlier_last_id <
 before_window_id`) and offers to load it, so no message is ever hidden without a way to see it.
+
+Staff tabs also read internal notes (`_history_includes_notes`): the live part of their thread
+merges the room's messages with the context room's notes newer than `before_window_id`, so
+everything up to and including `before_window_id` belongs to `earlier`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ class HistoryMixin(rx.State, mixin=True):
         """The conversation this tab may read (after the subclass's identity check)."""
         raise NotImplementedError
 
+    def _history_includes_notes(self) -> bool:
+        """Staff tabs see internal notes in what they load; visitor tabs never do."""
+        return False
+
     def _reset_history(self) -> None:
         self.earlier = []
         self.earlier_more = False
@@ -40,8 +48,8 @@ class HistoryMixin(rx.State, mixin=True):
         room = await self.get_state(ConversationRoom)
         if self.earlier:
             before = self.earlier[0].id
-        elif room.messages:
-            before = room.messages[0].id
+        elif room.before_window_id:
+            before = room.before_window_id + 1
         else:
             return
         async with open_read_session() as session:
@@ -50,6 +58,7 @@ class HistoryMixin(rx.State, mixin=True):
                 conversation_id=conversation_id,
                 before_id=before,
                 limit=LIVE_MESSAGE_WINDOW + 1,
+                include_notes=self._history_includes_notes(),
             )
         self.earlier_more = len(older) > LIVE_MESSAGE_WINDOW
         page = [to_public(m) for m in older[-LIVE_MESSAGE_WINDOW:]]
@@ -69,8 +78,9 @@ class HistoryMixin(rx.State, mixin=True):
                 session=session,
                 conversation_id=conversation_id,
                 after_id=self.earlier_last_id,
-                before_id=room.messages[0].id,
+                before_id=room.before_window_id + 1,
                 limit=GAP_LIMIT,
+                include_notes=self._history_includes_notes(),
             )
         if gap:
             self.earlier = self.earlier + [to_public(m) for m in gap]

@@ -26,6 +26,7 @@ EXPECTED_ALLOWED = {
     (S.PENDING, A.RESOLVE): S.RESOLVED,
     (S.PENDING, A.CONTINUE_WITH_AI): S.BOT,
     (S.ACTIVE, A.REJECT): S.PENDING,
+    (S.ACTIVE, A.TRANSFER): S.ACTIVE,
     (S.ACTIVE, A.RESOLVE): S.RESOLVED,
     (S.ACTIVE, A.HAND_BACK): S.BOT,
     (S.ACTIVE, A.DISMISS): S.DISMISSED,
@@ -69,3 +70,10 @@ def test_claim_only_from_pending() -> None:
 def test_unknown_status_is_refused() -> None:
     with pytest.raises(ValueError):
         next_status("archived", A.CLAIM)
+
+
+def test_only_a_held_conversation_can_be_rejected_or_transferred() -> None:
+    assert [src for (src, act) in TRANSITIONS if act is A.REJECT] == [S.ACTIVE]
+    assert [src for (src, act) in TRANSITIONS if act is A.TRANSFER] == [S.ACTIVE]
+    assert next_status(S.ACTIVE, A.REJECT) is S.PENDING  # back to the queue
+    assert next_status(S.ACTIVE, A.TRANSFER) is S.ACTIVE  # stays live, with someone else

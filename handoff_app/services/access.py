@@ -1,0 +1,41 @@
+"""Who may open a conversation: checked by every staff handler, not only hidden in the UI."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handoff_app.domain.access import may_open_conversation
+from handoff_app.domain.lifecycle import CLOSED_STATUSES, ConversationStatus
+from handoff_app.models import Conversation, Escalation, StaffPublic
+from handoff_app.services.errors import NotFound, PermissionDenied
+
+REFUSED = "You can't open this conversation: it is closed and you did not handle it."
+
+
+async def handled_by(*, session: AsyncSession, conversation: Conversation, staff_id: int) -> bool:
+    """The staff member was assigned to the conversation or claimed one of its escalations."""
+    if conversation.assigned_staff_id == staff_id:
+        return True
+    claimed = await session.exec(
+        select(Escalation.id)
+        .where(Escalation.conversation_id == conversation.id, Escalation.claimed_by_id == staff_id)
+        .limit(1)
+    )
+    return claimed.first() is not None
+
+
+async def get_conversation_for_staff(
+    *, session: AsyncSession, conversation_id: int, staff: StaffPublic
+) -> Conversation:
+    """The conversation if `staff` may open it; NotFound or PermissionDenied otherwise."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound("This conversation does not exist.")
+    status = ConversationStatus(conversation.status)
+    handled = status in CLOSED_STATUSES and await handled_by(
+        session=session, conversation=conversation, staff_id=staff.id
+    )
+    if not may_open_conversation(role=staff.role, status=status, handled=handled):
+        raise PermissionDenied(REFUSED)
+    return conversation
