@@ -180,7 +180,12 @@ async def reply_as_bot(*, conversation_id: int, declined_message_id: int = 0) ->
         settings = await get_workspace_settings(session=session)
         published: list[events.ConversationEvent] = []
         message = None
-        failures = await consecutive_failures(session=session, conversation_id=conversation_id)
+        # this answer is not stored yet: it extends the run of failures, or ends it
+        failures = (
+            await consecutive_failures(session=session, conversation_id=conversation_id) + 1
+            if answer.outcome != SUCCESS
+            else 0
+        )
         fired = _handoff_for(answer, failures, settings)
         handed_off: list[events.ConversationEvent] = []
         if fired is not None:

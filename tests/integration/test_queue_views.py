@@ -35,7 +35,7 @@ async def test_unread_counts_visitor_messages_since_the_last_agent_reply(
     await handoff.post_agent_reply(session=session, conversation_id=cid, staff=agent, body="Hi!")
     await conversations.post_visitor_message(session=session, key=key, body="thanks")
     row = next(r for r in await queue.list_queue(session=session) if r.conversation_id == cid)
-    assert row.unread == 1 and row.claimed_by_id == agent.id
+    assert row.unread == 1 and row.assigned_staff_id == agent.id
 
 
 async def test_the_all_tab_lists_the_bots_conversations_and_a_takeover_claims_one(
