@@ -223,7 +223,9 @@ def test_reject_returns_the_conversation_to_the_pending_queue_of_others(
     conv_id = conversation_id_of(ana)
     ben = new_page()
     sign_in(ben, app_server, staff["ben"])
+    ben.get_by_test_id("queue-tab-active").click()
     expect(queue_row(ben, conv_id)).to_have_attribute("data-status", "active")
+    ben.get_by_test_id("queue-tab-pending").click()
     ana.get_by_test_id("conversation-reject-button").click()
     ana.get_by_test_id("conversation-reject-reason-input").fill("Needs someone from billing")
     expect(ana.get_by_test_id("conversation-reject-confirm")).to_be_visible()
@@ -277,7 +279,8 @@ def test_transfer_hands_the_conversation_to_another_agent_with_a_note(
     )
     expect(transfer_note).to_have_attribute("data-sender", "note")
     expect(transfer_note).to_contain_text("refund on order 77")
-    # Ben's queue shows it as his, live
+    # Ben's queue (the Mine tab) shows it as his, live
+    ben.get_by_test_id("queue-tab-mine").click()
     row = queue_row(ben, conv_id)
     expect(row).to_have_attribute("data-mine", "true")
     expect(row.get_by_test_id("queue-row-mine")).to_have_text("With you")
