@@ -37,11 +37,6 @@ def message_box(
     little more than the limit so an over-long text gets the server's clear refusal and stays
     in the box instead of being cut silently. `on_typing`/`on_typing_stopped`: handlers that
     announce typing (throttled and debounced here)."""
-    if on_typing is None and box_id == _visitor_composer_id():
-        # The visitor page does not pass its typing handlers (yet): wire them here.
-        from handoff_app.states.visitor_typing import VisitorTypingState
-
-        on_typing, on_typing_stopped = VisitorTypingState.typing, VisitorTypingState.typing_stopped
     if on_typing is not None and on_typing_stopped is not None:
         textarea.setdefault("on_change", typing_events(on_typing, on_typing_stopped))
     return rx.hstack(
@@ -67,9 +62,3 @@ def message_box(
         align="end",
         width="100%",
     )
-
-
-def _visitor_composer_id() -> str:
-    from handoff_app.states.visitor import COMPOSER_ID
-
-    return COMPOSER_ID

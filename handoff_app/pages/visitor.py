@@ -9,6 +9,7 @@ from handoff_app.components.composer import message_box
 from handoff_app.models import MessagePublic
 from handoff_app.realtime import ConversationRoom
 from handoff_app.states.visitor import COMPOSER_ID, VisitorState
+from handoff_app.states.visitor_typing import VisitorTypingState
 
 # The data-state the visitor's status element reports (see DESIGN.md, UI test ids).
 VISITOR_STATE = rx.cond(
@@ -225,6 +226,8 @@ def _composer() -> rx.Component:
                 disabled=IS_CLOSED,
                 label="Your message",
                 on_focus=VisitorState.clear_error,
+                on_typing=VisitorTypingState.typing,
+                on_typing_stopped=VisitorTypingState.typing_stopped,
             ),
             rx.hstack(
                 rx.cond(
