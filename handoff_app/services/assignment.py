@@ -16,13 +16,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
 from handoff_app.domain.lifecycle import ConversationStatus, LifecycleAction
-from handoff_app.domain.messages import Sender
 from handoff_app.models import Conversation, Escalation, StaffPublic, StaffUser, utcnow
-from handoff_app.services.errors import NotFound, PermissionDenied, ServiceError
-from handoff_app.services.handoff import get_open_escalation
+from handoff_app.services.errors import PermissionDenied, ServiceError
+from handoff_app.services.handoff import get_open_escalation, stage_joined_message
 from handoff_app.services.notes import stage_note
-from handoff_app.services.transcript import add_message
-from handoff_app.services.transitions import move_conversation, staff_label
+from handoff_app.services.transitions import lock_conversation, move_conversation, staff_label
 from handoff_app.services.workspace import get_workspace_settings
 
 MAX_REASON_LENGTH = 500
@@ -48,13 +46,7 @@ async def _lock_held_conversation(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
 ) -> Conversation:
     """The conversation, row-locked, if `staff` holds it (active and assigned to them)."""
-    conversation = (
-        await session.exec(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-        )
-    ).first()
-    if conversation is None:
-        raise NotFound("This conversation does not exist.")
+    conversation = await lock_conversation(session=session, conversation_id=conversation_id)
     if conversation.status != ConversationStatus.ACTIVE:
         raise PermissionDenied("Only a conversation someone holds can be passed on.")
     if conversation.assigned_staff_id != staff.id:
@@ -196,13 +188,11 @@ async def transfer_conversation(
     published: list[events.ConversationEvent] = [note_posted]
     settings = await get_workspace_settings(session=session)
     if not settings.agent_label:  # the visitor sees names: tell them who is with them now
-        _message, joined = await add_message(
-            session=session,
-            conversation_id=conversation_id,
-            sender=Sender.SYSTEM,
-            body=settings.agent_joined_message.replace("{agent}", target.label),
+        published.append(
+            await stage_joined_message(
+                session=session, conversation_id=conversation_id, staff=target, settings=settings
+            )
         )
-        published.append(joined)
     await session.commit()
     published.append(
         events.ConversationTransferred(

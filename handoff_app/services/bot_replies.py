@@ -24,6 +24,7 @@ from handoff_app.services import handoff
 from handoff_app.services.errors import NotFound
 from handoff_app.services.knowledge import list_articles, to_passage
 from handoff_app.services.transcript import add_message, list_messages
+from handoff_app.services.transitions import lock_conversation
 from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
 HISTORY_TURNS = 20
@@ -226,15 +227,10 @@ async def rate_bot_message(
     """
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise NotFound("No such message.")
-    conversation = (
-        await session.exec(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-        )
-    ).first()
+    conversation = await lock_conversation(session=session, conversation_id=conversation_id)
     message = await session.get(Message, message_id)
     if (
-        conversation is None
-        or message is None
+        message is None
         or message.conversation_id != conversation_id
         or message.sender != Sender.BOT.value
     ):

@@ -29,9 +29,9 @@ from handoff_app.models import (
     WorkspaceSettings,
     utcnow,
 )
-from handoff_app.services.errors import LiveSupportUnavailable, NotFound, PermissionDenied
+from handoff_app.services.errors import LiveSupportUnavailable, PermissionDenied
 from handoff_app.services.transcript import add_message
-from handoff_app.services.transitions import check_actor, move_conversation
+from handoff_app.services.transitions import check_actor, lock_conversation, move_conversation
 from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
 
@@ -58,6 +58,21 @@ async def _system_message(
         session=session, conversation_id=conversation_id, sender=Sender.SYSTEM, body=body
     )
     return posted
+
+
+async def stage_joined_message(
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    staff: StaffPublic,
+    settings: WorkspaceSettings,
+) -> events.MessagePosted:
+    """The "<agent> joined" line the visitor sees (the owner's agent label when set)."""
+    return await _system_message(
+        session=session,
+        conversation_id=conversation_id,
+        body=settings.agent_joined_message.replace("{agent}", settings.agent_label or staff.label),
+    )
 
 
 async def stage_handoff(
@@ -171,11 +186,11 @@ async def claim_conversation(
         escalation.claimed_by_id = staff.id
         escalation.claimed_at = now
         session.add(escalation)
-    settings = await get_workspace_settings(session=session)
-    posted = await _system_message(
+    posted = await stage_joined_message(
         session=session,
         conversation_id=conversation_id,
-        body=settings.agent_joined_message.replace("{agent}", settings.agent_label or staff.label),
+        staff=staff,
+        settings=await get_workspace_settings(session=session),
     )
     await session.commit()
     await events.publish(
@@ -206,11 +221,11 @@ async def take_over(*, session: AsyncSession, conversation_id: int, staff: Staff
     session.add(escalation)
     await session.flush()
     assert escalation.id is not None
-    settings = await get_workspace_settings(session=session)
-    posted = await _system_message(
+    posted = await stage_joined_message(
         session=session,
         conversation_id=conversation_id,
-        body=settings.agent_joined_message.replace("{agent}", settings.agent_label or staff.label),
+        staff=staff,
+        settings=await get_workspace_settings(session=session),
     )
     await session.commit()
     await events.publish(
@@ -312,13 +327,7 @@ async def post_agent_reply(
     """
     # Row lock: a hand-back or resolve committing meanwhile waits for this reply (or this
     # read waits for it and then sees the new status), so no reply lands after the close.
-    conversation = (
-        await session.exec(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-        )
-    ).first()
-    if conversation is None:
-        raise NotFound("This conversation does not exist.")
+    conversation = await lock_conversation(session=session, conversation_id=conversation_id)
     await check_actor(
         session=session,
         status=ConversationStatus(conversation.status),

@@ -109,3 +109,17 @@ async def staff_label(*, session: AsyncSession, staff_id: int | None) -> str:
     if staff is None:
         return "A former agent"
     return staff.display_name or staff.email.split("@")[0]
+
+
+async def lock_conversation(*, session: AsyncSession, conversation_id: int) -> Conversation:
+    """The conversation row, locked until the transaction ends (FOR UPDATE; SQLite's write
+    transaction holds it anyway): writers that add to a conversation take it first, so its
+    message ids are committed in order and no write slips past a concurrent close."""
+    conversation = (
+        await session.exec(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        )
+    ).first()
+    if conversation is None:
+        raise NotFound("This conversation does not exist.")
+    return conversation

@@ -19,7 +19,7 @@ import pytest
 
 from handoff_app.domain.settings_form import settings_to_form
 from tests.support import reflex_socket as rs
-from tests.support.server import AppServer, migrate, run_cli, start_app
+from tests.support.server import Account, AppServer, backend_with_staff, query
 
 OWNER = ("owner@example.test", "correct horse battery")
 AGENT = ("agent@example.test", "agent password 1")
@@ -34,26 +34,23 @@ def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(app_db: Path) -> Iterator[AppServer]:
-    url = f"sqlite:///{app_db}"
-    migrate(url)
-    run_cli(url, "seed-demo")
-    run_cli(url, "create-owner", "--email", OWNER[0], "--password", OWNER[1], "--name", "Olivia")
-    run_cli(url, "create-agent", "--email", AGENT[0], "--password", AGENT[1], "--name", "Andy")
-    with sqlite3.connect(app_db) as conn:
-        conn.execute("UPDATE workspace_settings SET ai_api_key = ?", (SECRET_KEY,))
-    app = start_app(db_url=url, log_path=app_db.with_name("app.log"), backend_only=True)
-    yield app
-    app.stop()
+    def secret_key(db: Path) -> None:
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE workspace_settings SET ai_api_key = ?", (SECRET_KEY,))
+
+    with backend_with_staff(
+        app_db,
+        owner=Account(*OWNER, "Olivia"),
+        agents=(Account(*AGENT, "Andy"),),
+        seed_demo=True,
+        prepare=secret_key,
+    ) as app:
+        yield app
 
 
 @pytest.fixture
 def base_url(server: AppServer) -> str:
-    return f"http://127.0.0.1:{server.port}"
-
-
-def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
+    return server.backend_url
 
 
 def snapshot(db: Path) -> dict[str, object]:

@@ -4,7 +4,6 @@ and change nothing; removal signs the removed person's open tab out at once."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support import reflex_socket as rs
-from tests.support.server import AppServer, migrate, run_cli, start_app
+from tests.support.server import Account, AppServer, backend_with_staff, query, run_cli
 
 OWNER = ("owner@example.test", "correct horse battery")
 AGENT = ("agent@example.test", "agent password 1")
@@ -25,23 +24,15 @@ def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(app_db: Path) -> Iterator[AppServer]:
-    url = f"sqlite:///{app_db}"
-    migrate(url)
-    run_cli(url, "create-owner", "--email", OWNER[0], "--password", OWNER[1], "--name", "Olivia")
-    run_cli(url, "create-agent", "--email", AGENT[0], "--password", AGENT[1], "--name", "Andy")
-    app = start_app(db_url=url, log_path=app_db.with_name("app.log"), backend_only=True)
-    yield app
-    app.stop()
+    with backend_with_staff(
+        app_db, owner=Account(*OWNER, "Olivia"), agents=(Account(*AGENT, "Andy"),)
+    ) as app:
+        yield app
 
 
 @pytest.fixture
 def base_url(server: AppServer) -> str:
-    return f"http://127.0.0.1:{server.port}"
-
-
-def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
+    return server.backend_url
 
 
 def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:

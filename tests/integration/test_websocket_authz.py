@@ -7,15 +7,13 @@ an attacker without a staff session (or with a forged one) against a real pendin
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support import reflex_socket as rs
-from tests.support.server import AppServer, migrate, run_cli, start_app
+from tests.support.server import Account, AppServer, backend_with_staff, query
 
 OWNER_EMAIL = "owner@example.test"
 OWNER_PASSWORD = "correct horse battery"
@@ -29,17 +27,13 @@ def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(app_db: Path) -> Iterator[AppServer]:
-    url = f"sqlite:///{app_db}"
-    migrate(url)
-    run_cli(url, "create-owner", "--email", OWNER_EMAIL, "--password", OWNER_PASSWORD)
-    app = start_app(db_url=url, log_path=app_db.with_name("app.log"), backend_only=True)
-    yield app
-    app.stop()
+    with backend_with_staff(app_db, owner=Account(OWNER_EMAIL, OWNER_PASSWORD)) as app:
+        yield app
 
 
 @pytest.fixture
 def base_url(server: AppServer) -> str:
-    return f"http://127.0.0.1:{server.port}"
+    return server.backend_url
 
 
 @pytest.fixture
@@ -49,11 +43,6 @@ async def pending(base_url: str) -> AsyncIterator[tuple[rs.ReflexSocket, int]]:
     await rs.request_human(visitor)
     yield visitor, conversation_id
     await visitor.close()
-
-
-def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 def assert_untouched(db: Path, conversation_id: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support import reflex_socket as rs
-from tests.support.server import AppServer, migrate, run_cli, start_app
+from tests.support.server import Account, AppServer, backend_with_staff, query
 
 PASSWORD = "correct horse battery"
 
@@ -26,27 +26,16 @@ def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(app_db: Path) -> Iterator[AppServer]:
-    url = f"sqlite:///{app_db}"
-    migrate(url)
-    run_cli(url, "create-owner", "--email", "owner@example.test", "--password", PASSWORD)
-    for name in ("ana", "ben"):
-        run_cli(
-            url, "create-agent", "--email", f"{name}@example.test", "--password", PASSWORD,
-            "--name", name.capitalize(),
-        )  # fmt: skip
-    app = start_app(db_url=url, log_path=app_db.with_name("app.log"), backend_only=True)
-    yield app
-    app.stop()
+    agents = tuple(Account(f"{n}@example.test", PASSWORD, n.capitalize()) for n in ("ana", "ben"))
+    with backend_with_staff(
+        app_db, owner=Account("owner@example.test", PASSWORD), agents=agents
+    ) as app:
+        yield app
 
 
 @pytest.fixture
 def base_url(server: AppServer) -> str:
-    return f"http://127.0.0.1:{server.port}"
-
-
-def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
+    return server.backend_url
 
 
 def counts(db: Path, conversation_id: int) -> list[tuple[Any, ...]]:

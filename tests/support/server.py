@@ -6,12 +6,15 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -53,6 +56,11 @@ class AppServer:
     @property
     def url(self) -> str:
         return f"http://localhost:{self.port}"
+
+    @property
+    def backend_url(self) -> str:
+        """The backend's own address (raw-websocket tests of a backend-only app)."""
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
@@ -131,3 +139,46 @@ def _frontend_ready(server: AppServer) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+    name: str = ""
+
+
+@contextlib.contextmanager
+def backend_with_staff(
+    db: Path,
+    *,
+    owner: Account,
+    agents: tuple[Account, ...] = (),
+    seed_demo: bool = False,
+    prepare: Callable[[Path], None] | None = None,
+) -> Iterator[AppServer]:
+    """A migrated SQLite database at `db` with the owner and agents created through the CLI,
+    served by one backend-only app process (for raw-websocket tests); `prepare` edits the
+    database before the app starts."""
+    url = f"sqlite:///{db}"
+    migrate(url)
+    if seed_demo:
+        run_cli(url, "seed-demo")
+    for role, account in (("owner", owner), *(("agent", a) for a in agents)):
+        run_cli(
+            url, f"create-{role}", "--email", account.email, "--password", account.password,
+            "--name", account.name,
+        )  # fmt: skip
+    if prepare is not None:
+        prepare(db)
+    app = start_app(db_url=url, log_path=db.with_name("app.log"), backend_only=True)
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Read the app's SQLite database directly (what a test checks was, or was not, written)."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
