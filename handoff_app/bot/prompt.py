@@ -8,7 +8,8 @@ from handoff_app.bot.retrieval import Passage
 
 SYSTEM_PROMPT = (
     "You are the support assistant of this website. Answer briefly and only from the knowledge "
-    "base below. If it does not answer the question, say so and offer to connect a human."
+    "base below, and end with (Source: <title of the article you used>). If it does not answer "
+    "the question, say so and offer to connect a human."
 )
 KB_HEADER = "### Knowledge base"
 ARTICLE_MARK = "#### "

@@ -7,13 +7,17 @@ model says can cancel them. While a conversation is pending or active no model c
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
+from handoff_app.bot.intent import FRUSTRATION, HUMAN_REQUEST, SENSITIVE, detect_escalation
 from handoff_app.bot.replies import BotAnswer, ModelSettings, Turn, generate_reply
+from handoff_app.bot.retrieval import Passage
 from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.keywords import find_handoff_keyword
 from handoff_app.domain.lifecycle import ConversationStatus, TransitionNotAllowed, TriggerType
@@ -28,6 +32,7 @@ from handoff_app.services.transitions import lock_conversation
 from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
 HISTORY_TURNS = 20
+REPEAT_WINDOW = 4  # "asked for a person again": the visitor's last few messages
 BOT_LABEL = "AI assistant"
 SUCCESS = "answered"
 NO_HANDOFF_REPLY = (
@@ -127,6 +132,57 @@ async def _stage_automatic_handoff(
     return staged.events
 
 
+async def deterministic_signal(
+    thread: Sequence[Message], settings: WorkspaceSettings, articles: Sequence[Passage]
+) -> tuple[TriggerType, str] | None:
+    """Signals judged before the model is asked, the same whatever model is configured, that
+    nothing the model says can cancel: clear frustration, and a visitor asking for a person
+    again (the same sentence-embedding judgment as the offline model; CPU work, in a thread)."""
+    if not escalation_allowed(settings, TriggerType.FRUSTRATION):
+        return None
+    stint: list[Message] = []  # the visitor's messages since the bot last took over
+    for message in reversed(thread):
+        if message.sender == Sender.SYSTEM.value:
+            break
+        if message.sender == Sender.VISITOR.value:
+            stint.append(message)
+    if not stint:
+        return None
+    latest = await asyncio.to_thread(
+        detect_escalation, stint[0].body, settings.sensitive_topics, knowledge=articles
+    )
+    if latest is None or latest.kind == SENSITIVE:
+        return None  # sensitive topics are the model's judgment (trigger "ai")
+    if latest.kind == FRUSTRATION:
+        return TriggerType.FRUSTRATION, latest.reason
+    for earlier in stint[1:REPEAT_WINDOW]:
+        before = await asyncio.to_thread(detect_escalation, earlier.body, (), knowledge=articles)
+        if before is not None and before.kind == HUMAN_REQUEST:
+            return TriggerType.FRUSTRATION, "The visitor asked for a person again."
+    return None
+
+
+async def _hand_off_before_answering(
+    *, conversation_id: int, answering_id: int, signal: tuple[TriggerType, str]
+) -> bool:
+    async with open_session() as session:
+        await lock_conversation(session=session, conversation_id=conversation_id)
+        newest = await list_messages(session=session, conversation_id=conversation_id, limit=1)
+        if not newest or newest[-1].id != answering_id:
+            return False
+        published = await _stage_automatic_handoff(
+            session=session,
+            conversation_id=conversation_id,
+            trigger=signal[0],
+            reason=signal[1],
+            triggering=await session.get(Message, answering_id),
+            settings=await get_workspace_settings(session=session),
+        )
+        await session.commit()
+    await events.publish(*published)
+    return bool(published)
+
+
 async def reply_as_bot(*, conversation_id: int, declined_message_id: int = 0) -> Message | None:
     """Answer the visitor's latest message, unless a human owns the conversation by then.
 
@@ -150,6 +206,12 @@ async def reply_as_bot(*, conversation_id: int, declined_message_id: int = 0) ->
     answering = thread[-1]
     assert answering.id is not None
     answering_id = answering.id
+    if answering_id != declined_message_id:
+        signal = await deterministic_signal(thread, settings, articles)
+        if signal is not None and await _hand_off_before_answering(
+            conversation_id=conversation_id, answering_id=answering_id, signal=signal
+        ):
+            return None  # handed off: no model call at all
 
     async def draft(text: str) -> None:
         await events.publish(

@@ -191,3 +191,39 @@ def test_the_dashboard_shows_staff_online_and_the_owner_switches_availability(
     visitor_says(visitor, "Hello")
     visitor.get_by_test_id("visitor-talk-to-human-button").click()
     expect_state(visitor, "away")
+
+
+def focus_by_tab(page: Page, testid: str, presses: int = 25) -> None:
+    """Press Tab until the element with `testid` has the focus (keyboard-only use)."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement?.dataset?.testid") == testid:
+            return
+    raise AssertionError(f"{testid} cannot be reached with the Tab key")
+
+
+def test_the_visitor_can_do_everything_with_the_keyboard_only(
+    app_server: AppServer, new_page: NewPage, restore_settings: None
+) -> None:
+    set_settings(app_server, agents_available=0)
+    visitor = new_page()
+    visitor.goto(app_server.url)
+    expect_state(visitor, "bot")
+    focus_by_tab(visitor, "visitor-composer-input")
+    visitor.keyboard.type("How do I return an item?")
+    visitor.keyboard.press("Enter")
+    expect(
+        visitor.locator('[data-testid="visitor-message"][data-sender="bot"]').filter(
+            has_text="30 days"
+        )
+    ).to_be_visible()
+    focus_by_tab(visitor, "visitor-talk-to-human-button")
+    visitor.keyboard.press("Enter")
+    expect_state(visitor, "away")
+    focus_by_tab(visitor, "visitor-lead-input")
+    visitor.keyboard.type("ann@example.com")
+    visitor.keyboard.press("Enter")
+    expect(visitor.get_by_test_id("visitor-lead-saved")).to_contain_text("ann@example.com")
+    focus_by_tab(visitor, "visitor-continue-ai-button")
+    visitor.keyboard.press("Enter")
+    expect_state(visitor, "bot")

@@ -264,3 +264,47 @@ async def test_the_bot_makes_no_model_call_while_a_human_has_the_conversation(
     await conversations.post_visitor_message(session=session, key=key, body="hello?")
     assert await reply_as_bot(conversation_id=cid) is None
     assert provider.requests == []
+
+
+async def test_clear_frustration_hands_off_before_any_model_call(
+    session: AsyncSession, provider: oa.OpenAIServer
+) -> None:
+    """Deterministic: whatever the configured model would say, it is not even asked."""
+    await use_provider(session, provider)
+    cid, _ = await visitor_turn(session, "this is useless, you are not helping me at all")
+    assert await reply_as_bot(conversation_id=cid) is None
+    found = await escalation(session, cid)
+    assert found is not None and found.trigger == "frustration"
+    assert provider.requests == []
+
+
+async def test_asking_for_a_person_again_hands_off_whatever_the_model_says(
+    session: AsyncSession, provider: oa.OpenAIServer
+) -> None:
+    provider.default = oa.text("I can help you with that myself.")  # never calls the tool
+    await use_provider(session, provider)
+    started = await conversations.start_conversation(session=session)
+    assert started.conversation.id is not None
+    cid = started.conversation.id
+    await conversations.post_visitor_message(
+        session=session, key=started.key, body="can I chat with someone from your team?"
+    )
+    assert await reply_as_bot(conversation_id=cid) is not None  # the model's call: answer
+    assert await escalation(session, cid) is None
+    await conversations.post_visitor_message(
+        session=session, key=started.key, body="please connect me to a support agent"
+    )
+    assert await reply_as_bot(conversation_id=cid) is None
+    found = await escalation(session, cid)
+    assert found is not None and found.trigger == "frustration"
+    assert found.reason == "The visitor asked for a person again."
+    assert len(provider.requests) == 1  # the second turn made no model call
+
+
+async def test_in_button_mode_the_deterministic_signals_stay_quiet(
+    session: AsyncSession, provider: oa.OpenAIServer
+) -> None:
+    await use_provider(session, provider, trigger_mode="button")
+    cid, _ = await visitor_turn(session, "this is useless, you are not helping me at all")
+    answer = await reply_as_bot(conversation_id=cid)
+    assert answer is not None and await escalation(session, cid) is None
