@@ -195,7 +195,7 @@ class _Stream:
     text: str = ""
     tool_name: str = ""
     tool_arguments: str = ""
-    confidence: float | None = None
+    confident: bool | None = None  # None: the provider does not say (real models)
 
 
 async def _consume(
@@ -205,6 +205,7 @@ async def _consume(
     on_text: Callable[[str], Awaitable[None]] | None,
     stall_seconds: float,
     shown: Callable[[str], str],
+    confidence_floor: float = 0.5,
 ) -> _Stream:
     """Read a litellm stream into `got`: text deltas (pushed through `on_text`), tool-call
     deltas and the offline model's confidence. Raises asyncio.TimeoutError on a stall (what
@@ -225,8 +226,10 @@ async def _consume(
             got.tool_name = name or got.tool_name
             got.tool_arguments += arguments or ""
         extra = getattr(delta, "provider_specific_fields", None) or {}
-        if isinstance(extra, dict) and isinstance(extra.get("confidence"), (int, float)):
-            got.confidence = float(extra["confidence"])
+        if isinstance(extra, dict) and isinstance(extra.get("confident"), bool):
+            got.confident = extra["confident"]  # the offline model's own verdict
+        elif isinstance(extra, dict) and isinstance(extra.get("confidence"), (int, float)):
+            got.confident = float(extra["confidence"]) >= confidence_floor
         if delta.content:
             got.text += delta.content
             if on_text is not None:
@@ -324,7 +327,12 @@ async def generate_reply(
     got = _Stream()
     try:
         await _consume(
-            response, got, on_text=on_text, stall_seconds=settings.stall_seconds, shown=shown
+            response,
+            got,
+            on_text=on_text,
+            stall_seconds=settings.stall_seconds,
+            shown=shown,
+            confidence_floor=confidence_floor,
         )
     except Exception as exc:  # the stream stalled or broke midway: keep what came, marked
         kind = Failure.STALLED  # started, then went silent or broke: the same for the visitor
@@ -365,7 +373,7 @@ def _finish(
     if not escalate and HANDOFF_MARKER in text:  # the last resort, in the bot's own output
         escalate, reason = True, "The assistant asked for a person."
     text = shown(text).strip() if mode != "json" else text.replace(HANDOFF_MARKER, "").strip()
-    confident = got.confidence is None or got.confidence >= confidence_floor
+    confident = got.confident is not False
     if fallback and text:
         text = f"{text}\n\n{FALLBACK_NOTE}"
     if not text and not escalate:

@@ -18,12 +18,10 @@ NewPage = Callable[..., Page]
 
 
 def escalate(app_server: AppServer, new_page: NewPage, text: str) -> Page:
+    """A visitor whose message carries a handoff keyword: in the queue at once."""
     visitor = new_page()
     visitor.goto(app_server.url)
-    visitor_says(visitor, text)
-    # the bot's answer first (while it streams in, the page below it is still moving)
-    expect(visitor.locator('[data-testid="visitor-message"][data-sender="bot"]')).to_have_count(1)
-    visitor.get_by_test_id("visitor-talk-to-human-button").click()
+    visitor_says(visitor, f"talk to an agent: {text}")
     expect(visitor.get_by_test_id("visitor-status")).to_have_attribute("data-state", "pending")
     return visitor
 

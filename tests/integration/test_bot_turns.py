@@ -108,7 +108,9 @@ async def test_a_model_without_tools_answers_in_json_and_its_field_escalates(
 ) -> None:
     provider.script = [
         oa.text('{"reply": "Our hours are 9 to 6.", "escalate": false, "reason": ""}'),
-        oa.text('{"reply": "Let me get a colleague.", "escalate": true, "reason": "legal threat"}'),
+        oa.text(
+            '{"reply": "Let me get a colleague.", "escalate": true, "reason": "billing dispute"}'
+        ),
     ]
     await use_provider(session, provider, model=JSON_MODEL)
     cid, _ = await visitor_turn(session, "when are you open?")
@@ -116,10 +118,10 @@ async def test_a_model_without_tools_answers_in_json_and_its_field_escalates(
     assert answer is not None and answer.body == "Our hours are 9 to 6."
     assert "tools" not in provider.requests[0]
     assert "JSON" in provider.requests[0]["messages"][0]["content"]
-    cid2, _ = await visitor_turn(session, "I will sue you")
+    cid2, _ = await visitor_turn(session, "my March invoice charges me for two parcels")
     await reply_as_bot(conversation_id=cid2)
     found = await escalation(session, cid2)
-    assert found is not None and found.trigger == "ai" and found.reason == "legal threat"
+    assert found is not None and found.trigger == "ai" and found.reason == "billing dispute"
 
 
 async def test_the_marker_counts_only_in_the_bots_own_output(
