@@ -34,7 +34,11 @@
   // third-party iframes would otherwise forget the conversation on every page load.
   var savedKey = "";
   try { savedKey = localStorage.getItem(CONVERSATION_KEY) || ""; } catch (e) {}
-  frame.src = origin + "/widget" + (savedKey ? "#key=" + encodeURIComponent(savedKey) : "");
+  // the page the visitor is on, and where they came from, for the agent's context panel
+  var context = "?page=" + encodeURIComponent(location.href.slice(0, 500)) +
+    "&ref=" + encodeURIComponent((document.referrer || "").slice(0, 500));
+  frame.src = origin + "/widget" + context +
+    (savedKey ? "#key=" + encodeURIComponent(savedKey) : "");
   frame.title = title;
   frame.setAttribute("data-handoff", "frame");
   frame.setAttribute("allow", "clipboard-write");

@@ -149,6 +149,16 @@ class Conversation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time_column(nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=_time_column())
+    # for the agent's context panel: captured when the conversation starts
+    # sha256 of the visitor's browser id (kept across their conversations): "previous conversations"
+    visitor_id_hash: str = Field(
+        default="",
+        sa_column=sa.Column(sa.String(64), nullable=False, server_default="", index=True),
+    )
+    visitor_ip: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    user_agent: str = Field(default="", max_length=400, sa_column_kwargs={"server_default": ""})
+    page_url: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    referrer: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
 
 
 class Escalation(SQLModel, table=True):

@@ -33,9 +33,15 @@ from handoff_app.coalescing import Coalescer
 from handoff_app.db import open_read_session
 from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
 from handoff_app.domain.messages import Sender
+from handoff_app.domain.visitor_context import describe_browser
 from handoff_app.models import Conversation, ConversationRow, MessagePublic, QueueRow
 from handoff_app.services.handoff import get_latest_escalation
-from handoff_app.services.queue import count_unclaimed, list_bot_conversations, list_queue
+from handoff_app.services.queue import (
+    count_unclaimed,
+    list_bot_conversations,
+    list_queue,
+    previous_conversations,
+)
 from handoff_app.services.staff_tabs import online_tabs
 from handoff_app.services.transcript import (
     LIVE_MESSAGE_WINDOW,
@@ -103,6 +109,13 @@ class ConversationContextRoom(rx.SharedState):
     wait_state: str = ""  # waiting | busy | away while in the queue
     notes: list[MessagePublic] = []  # the newest LIVE_MESSAGE_WINDOW notes
     visitor_typing: bool = False
+    # the visitor, as captured when the conversation started
+    browser: str = ""  # "Firefox 128 on Linux"
+    visitor_ip: str = ""
+    page_url: str = ""
+    referrer: str = ""
+    started_at: str = ""
+    previous: list[ConversationRow] = []
 
 
 class StaffQueueRoom(rx.SharedState):
@@ -209,7 +222,20 @@ async def fill_context_room(room: ConversationContextRoom, conversation_id: int)
         latest = await get_latest_escalation(session=session, conversation_id=conversation_id)
         waiting = await wait_info(session=session, conversation_id=conversation_id)
         notes = await list_notes(session=session, conversation_id=conversation_id)
+        conversation = await session.get(Conversation, conversation_id)
+        previous = (
+            await previous_conversations(session=session, conversation=conversation)
+            if conversation is not None
+            else []
+        )
     room.notes = [to_public(n) for n in notes]
+    if conversation is not None:
+        room.browser = describe_browser(conversation.user_agent)
+        room.visitor_ip = conversation.visitor_ip
+        room.page_url = conversation.page_url
+        room.referrer = conversation.referrer
+        room.started_at = conversation.created_at.isoformat()
+    room.previous = previous
     room.trigger = latest.trigger if latest else ""
     room.reason = latest.reason if latest else ""
     room.triggering_text = latest.triggering_text if latest else ""

@@ -55,6 +55,14 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_invite', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_invite_email'), ['email'], unique=False)
 
+    with op.batch_alter_table('conversation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('visitor_id_hash', sa.String(length=64), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('visitor_ip', sqlmodel.sql.sqltypes.AutoString(length=64), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('user_agent', sqlmodel.sql.sqltypes.AutoString(length=400), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('page_url', sqlmodel.sql.sqltypes.AutoString(length=500), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('referrer', sqlmodel.sql.sqltypes.AutoString(length=500), server_default='', nullable=False))
+        batch_op.create_index(batch_op.f('ix_conversation_visitor_id_hash'), ['visitor_id_hash'], unique=False)
+
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bot_outcome', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='', nullable=False))
         batch_op.add_column(sa.Column('feedback', sqlmodel.sql.sqltypes.AutoString(length=8), server_default='', nullable=False))
@@ -136,6 +144,14 @@ def downgrade() -> None:
 
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.drop_column('removed_at')
+
+    with op.batch_alter_table('conversation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conversation_visitor_id_hash'))
+        batch_op.drop_column('referrer')
+        batch_op.drop_column('page_url')
+        batch_op.drop_column('user_agent')
+        batch_op.drop_column('visitor_ip')
+        batch_op.drop_column('visitor_id_hash')
 
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_column('feedback')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from handoff_app import routes
@@ -10,6 +12,7 @@ from handoff_app.components.handoff_dialogs import reject_dialog, transfer_dialo
 from handoff_app.components.messages import message_thread, typing_line
 from handoff_app.components.reply_bar import IS_MINE, reply_bar
 from handoff_app.components.staff_nav import staff_nav
+from handoff_app.models import ConversationRow
 from handoff_app.pages.not_found import not_found_card
 from handoff_app.realtime import ConversationContextRoom, ConversationRoom
 from handoff_app.states.agent_conversation import AgentConversationState
@@ -136,6 +139,74 @@ def _typing_footer() -> rx.Component:
     )
 
 
+def _fact(label: str, value: Any, testid: str) -> rx.Component:
+    return rx.cond(
+        value != "",
+        rx.vstack(
+            rx.text(label, size="1", color="var(--gray-10)"),
+            rx.text(
+                value,
+                size="2",
+                style={"overflow_wrap": "anywhere"},
+                custom_attrs={"data-testid": testid},
+            ),
+            spacing="0",
+            width="100%",
+        ),
+    )
+
+
+def _previous_row(row: ConversationRow) -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.text(f"#{row.conversation_id}", size="1", color="var(--gray-10)"),
+            rx.badge(row.status, variant="soft", color_scheme="gray", size="1"),
+            rx.text(row.preview, size="1", class_name="one-line", flex="1"),
+            align="center",
+            spacing="2",
+            width="100%",
+        ),
+        href="/agent/conversations/" + row.conversation_id.to_string(),  # type: ignore[attr-defined]
+        underline="none",
+        color="inherit",
+        custom_attrs={"data-testid": "conversation-previous-row"},
+    )
+
+
+def _visitor_facts() -> rx.Component:
+    """Who the visitor is, as far as their browser told us when the conversation started."""
+    return rx.vstack(
+        rx.separator(size="4"),
+        rx.text("Visitor", size="2", weight="bold"),
+        _fact("Browser", C.browser, "conversation-visitor-browser"),
+        _fact("Page", C.page_url, "conversation-visitor-page"),
+        _fact("Came from", C.referrer, "conversation-visitor-referrer"),
+        _fact("IP address", C.visitor_ip, "conversation-visitor-ip"),
+        rx.cond(
+            C.started_at != "",
+            rx.vstack(
+                rx.text("Chatting since", size="1", color="var(--gray-10)"),
+                rx.moment(
+                    C.started_at, from_now=True, interval=30_000, style={"font_size": "14px"}
+                ),
+                spacing="0",
+            ),
+        ),
+        rx.cond(
+            C.previous.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(
+                rx.text("Previous conversations", size="1", color="var(--gray-10)"),
+                rx.foreach(C.previous, _previous_row),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        custom_attrs={"data-testid": "conversation-visitor-facts"},
+    )
+
+
 def _context_panel() -> rx.Component:
     return rx.vstack(
         rx.heading("Context", size="3"),
@@ -199,6 +270,7 @@ def _context_panel() -> rx.Component:
                 spacing="1",
             ),
         ),
+        _visitor_facts(),
         width=["100%", "100%", "300px"],
         padding="1rem",
         spacing="3",

@@ -17,6 +17,7 @@ from handoff_app.domain.lifecycle import (
 )
 from handoff_app.domain.messages import Sender, clean_message_body
 from handoff_app.domain.triggers import KeywordBehaviour
+from handoff_app.domain.visitor_context import VisitorContext
 from handoff_app.models import Conversation, Message
 from handoff_app.security import hash_token, new_token
 from handoff_app.services import handoff
@@ -45,10 +46,24 @@ class VisitorPost:
         return self.conversation.status == ConversationStatus.BOT and self.confirm_keyword is None
 
 
-async def start_conversation(*, session: AsyncSession) -> StartedConversation:
-    """Open a new bot-handled conversation and return it with the visitor's secret key."""
+async def start_conversation(
+    *, session: AsyncSession, context: VisitorContext | None = None, visitor_id: object = ""
+) -> StartedConversation:
+    """Open a new bot-handled conversation and return it with the visitor's secret key.
+
+    `context` (IP, browser, page) and `visitor_id` (the browser's own random id, stored hashed,
+    linking a visitor's conversations) are for the agent's context panel."""
     key = new_token()
-    conversation = Conversation(visitor_key_hash=hash_token(key))
+    facts = context or VisitorContext()
+    browser_id = visitor_id if isinstance(visitor_id, str) and 16 <= len(visitor_id) <= 100 else ""
+    conversation = Conversation(
+        visitor_key_hash=hash_token(key),
+        visitor_id_hash=hash_token(browser_id) if browser_id else "",
+        visitor_ip=facts.ip,
+        user_agent=facts.user_agent,
+        page_url=facts.page_url,
+        referrer=facts.referrer,
+    )
     session.add(conversation)
     await session.commit()
     assert conversation.id is not None

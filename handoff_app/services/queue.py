@@ -220,3 +220,30 @@ async def count_unclaimed(*, session: AsyncSession) -> int:
         .where(Conversation.status == ConversationStatus.PENDING.value)
     )
     return int(result.one())
+
+
+async def previous_conversations(
+    *, session: AsyncSession, conversation: Conversation, limit: int = 5
+) -> list[ConversationRow]:
+    """The same visitor's other conversations (same browser id), newest first."""
+    if not conversation.visitor_id_hash:
+        return []
+    query = (
+        select(Conversation, _last_body())
+        .where(
+            Conversation.visitor_id_hash == conversation.visitor_id_hash,
+            col(Conversation.id) != conversation.id,
+        )
+        .order_by(col(Conversation.id).desc())
+        .limit(limit)
+    )
+    return [
+        ConversationRow(
+            conversation_id=other.id or 0,
+            status=other.status,
+            visitor_label=other.visitor_label,
+            preview=_preview(body),
+            updated_at=other.updated_at.isoformat(),
+        )
+        for other, body in (await session.exec(query)).all()
+    ]

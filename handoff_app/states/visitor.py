@@ -7,7 +7,9 @@ import reflex as rx
 from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.lifecycle import TransitionNotAllowed, TriggerType
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
+from handoff_app.domain.visitor_context import VisitorContext, clean_context
 from handoff_app.realtime import join_conversation
+from handoff_app.security import new_token
 from handoff_app.services import conversations, handoff, waiting
 from handoff_app.services.bot_replies import rate_bot_message, reply_as_bot
 from handoff_app.services.errors import ServiceError
@@ -20,6 +22,9 @@ COMPOSER_ID = "visitor-composer"
 
 class VisitorState(HistoryMixin, rx.State):
     conversation_key: str = rx.LocalStorage("", name="handoff_conversation_key")
+    # a random id of this browser, stored hashed on each conversation: agents see the visitor's
+    # previous conversations
+    visitor_id: str = rx.LocalStorage("", name="handoff_visitor_id")
     error: str = ""
     bot_typing: bool = False
 
@@ -84,12 +89,29 @@ class VisitorState(HistoryMixin, rx.State):
             return
         await join_conversation(self, conversation_id, staff=False)
 
+    def _visitor_context(self) -> VisitorContext:
+        """IP, browser and page for the agent's context panel. In the widget, embed.js passes
+        the host page's address and referrer as `?page=…&ref=…`."""
+        url = self.router.url
+        params = url.query_parameters if url else {}
+        page = params.get("page") or (f"{url.origin}{url.path}" if url else "")
+        return clean_context(
+            self.router.session.client_ip,
+            self.router.headers.user_agent,
+            page,
+            params.get("ref", ""),
+        )
+
     async def _ensure_conversation(self) -> int:
         conversation_id = await self._conversation_id()
         if conversation_id is not None:
             return conversation_id
+        if not self.visitor_id:
+            self.visitor_id = new_token()
         async with open_session() as session:
-            started = await conversations.start_conversation(session=session)
+            started = await conversations.start_conversation(
+                session=session, context=self._visitor_context(), visitor_id=self.visitor_id
+            )
         self.conversation_key = started.key
         assert started.conversation.id is not None
         await join_conversation(self, started.conversation.id, staff=False)

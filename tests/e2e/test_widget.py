@@ -91,6 +91,9 @@ def test_chat_through_the_embedded_widget_with_a_handoff_and_the_unread_dot(
     chat.get_by_test_id("widget-close-button").click()
     expect(launcher).to_have_attribute("aria-expanded", "false")
     queue_row(agent, conversation_id).click()
+    # the context panel knows the page the widget sits on, and the visitor's browser
+    expect(agent.get_by_test_id("conversation-visitor-page")).to_have_text(customer_site)
+    expect(agent.get_by_test_id("conversation-visitor-browser")).to_contain_text("Chrome")
     agent.get_by_test_id("conversation-claim-button").click()
     expect(agent.get_by_test_id("conversation-claimed-by")).to_contain_text("Ben")
     unread = site.locator('[data-handoff="unread"]')

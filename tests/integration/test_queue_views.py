@@ -10,6 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import db
+from handoff_app.domain.visitor_context import VisitorContext
 from handoff_app.models import Escalation
 from handoff_app.services import conversations, handoff, queue
 from handoff_app.services.errors import AlreadyClaimed
@@ -96,3 +97,28 @@ async def test_agents_see_only_the_closed_conversations_they_handled(
     found = await queue.list_closed(session=session, staff=owner, search="PARCEL")
     assert [r.conversation_id for r in found] == [other]
     assert found[0].handled_by == "Ben"
+
+
+async def test_the_context_panel_facts_and_previous_conversations(session: AsyncSession) -> None:
+    context = VisitorContext(
+        ip="203.0.113.9", user_agent="Firefox/128.0 (X11; Linux)", page_url="https://s.example/"
+    )
+    browser = "b" * 43
+    first = await conversations.start_conversation(
+        session=session, context=context, visitor_id=browser
+    )
+    second = await conversations.start_conversation(
+        session=session, context=context, visitor_id=browser
+    )
+    stranger = await conversations.start_conversation(session=session, visitor_id="c" * 43)
+    assert second.conversation.visitor_ip == "203.0.113.9"
+    assert second.conversation.page_url == "https://s.example/"
+    assert (
+        second.conversation.visitor_id_hash and browser not in second.conversation.visitor_id_hash
+    )
+    earlier = await queue.previous_conversations(session=session, conversation=second.conversation)
+    assert [r.conversation_id for r in earlier] == [first.conversation.id]
+    assert (
+        await queue.previous_conversations(session=session, conversation=stranger.conversation)
+        == []
+    )
