@@ -249,6 +249,8 @@ def test_bad_visitor_input_is_refused_with_a_hint_and_kept_in_the_box(
 ) -> None:
     visitor = new_page(width=390, height=844)
     visitor.goto(app_server.url)
+    # the page has loaded its settings (the title), so it is connected: a person types later
+    expect(visitor.get_by_text("Northwind Goods")).to_be_visible()
     box = visitor.get_by_test_id("visitor-composer-input")
     box.fill("   ")
     box.press("Enter")
