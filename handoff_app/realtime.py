@@ -164,12 +164,10 @@ async def fill_conversation_room(
             after_id=after_id,
             limit=LIVE_MESSAGE_WINDOW + 1,
         )
-        label = (
-            await staff_label(session=session, staff_id=conversation.assigned_staff_id)
-            if conversation.assigned_staff_id
-            else ""
-        )
-        public_label = (await get_workspace_settings(session=session)).agent_label or label
+        label = public_label = ""
+        if conversation.assigned_staff_id:  # only then is a label shown (and the settings read)
+            label = await staff_label(session=session, staff_id=conversation.assigned_staff_id)
+            public_label = (await get_workspace_settings(session=session)).agent_label or label
         waiting = (
             await wait_info(session=session, conversation_id=conversation_id)
             if conversation.status == ConversationStatus.PENDING

@@ -1,7 +1,7 @@
 """Would this message hand the conversation to a person? Keywords first, then the model.
 
 Used by `python -m handoff_app judge` (owners testing their triggers on a batch of messages)
-and by the settings page's "try it" box.
+and by `bench/judge.py`. The prompt is the one every bot turn gets (`replies.build_messages`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import litellm
 
 from handoff_app.bot.local_provider import DEFAULT_MODEL, register_local_provider
-from handoff_app.bot.prompt import SYSTEM_PROMPT, build_system_prompt
-from handoff_app.bot.retrieval import Passage, rank_in_thread
+from handoff_app.bot.replies import ModelSettings, Turn, build_messages
+from handoff_app.bot.retrieval import Passage
 from handoff_app.bot.tools import ESCALATE_TOOL, find_escalation
 from handoff_app.demo_knowledge import DEMO_ARTICLES
 from handoff_app.domain.keywords import find_handoff_keyword
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 # The sensitive topics of the evaluation set (tests/eval): a workspace has none by default.
 EVAL_SENSITIVE_TOPICS = ("legal threat", "account hacked", "billing dispute")
-TOP_ARTICLES = 3
 DEMO_PASSAGES = tuple(Passage(title, body) for title, body in DEMO_ARTICLES)
 
 
@@ -69,14 +68,16 @@ async def judge_first_message(
     if keyword is not None:
         return Judgment(True, "keyword", f'The message contains the keyword "{keyword}".')
     register_local_provider()
-    grounding = [r.passage for r in (await rank_in_thread(text, articles))[:TOP_ARTICLES]]
-    system = build_system_prompt(
-        grounding, base=system_prompt or SYSTEM_PROMPT, sensitive_topics=sensitive_topics
+    messages = await build_messages(
+        ModelSettings(model=model, system_prompt=system_prompt),
+        [Turn("user", text)],
+        articles,
+        sensitive_topics=sensitive_topics,
     )
     try:
         response = await litellm.acompletion(
             model=model,
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": text}],
+            messages=messages,
             tools=[ESCALATE_TOOL],
             timeout=timeout,
             api_key=api_key or None,

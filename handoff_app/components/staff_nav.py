@@ -17,7 +17,7 @@ def staff_nav() -> rx.Component:
         rx.link(
             rx.hstack(
                 rx.icon("headset", size=20),
-                rx.text("Handoff", weight="bold", size="4"),
+                rx.text("Handoff", weight="bold", size="4", display=["none", "inline"]),
                 align="center",
                 spacing="2",
             ),
@@ -57,8 +57,9 @@ def staff_nav() -> rx.Component:
         _heartbeat(),
         rx.script(src="/staff-alerts.js"),
         align="center",
-        spacing="4",
-        padding="0.75rem 1.25rem",
+        spacing=rx.breakpoints(initial="3", sm="4"),
+        wrap="wrap",  # phones: the links wrap instead of widening the page
+        padding=rx.breakpoints(initial="0.6rem 0.75rem", sm="0.75rem 1.25rem"),
         border_bottom="1px solid var(--gray-5)",
         width="100%",
         background="var(--color-panel-solid)",

@@ -205,6 +205,11 @@ def _conversation_row(row: ConversationRow, *, closed: bool) -> rx.Component:
                     spacing="2",
                 ),
                 rx.text(row.preview, size="2", color="var(--gray-11)", class_name="one-line"),
+                rx.moment(
+                    row.updated_at,
+                    from_now=True,
+                    style={"font_size": "12px", "color": "var(--gray-10)"},
+                ),
                 spacing="1",
                 min_width="0",
             ),
@@ -213,9 +218,6 @@ def _conversation_row(row: ConversationRow, *, closed: bool) -> rx.Component:
             color="inherit",
             flex="1",
             min_width="0",
-        ),
-        rx.moment(
-            row.updated_at, from_now=True, style={"font_size": "12px", "color": "var(--gray-10)"}
         ),
         rx.fragment()
         if closed

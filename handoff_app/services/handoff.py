@@ -166,6 +166,22 @@ async def request_handoff(
     return staged.escalation_id
 
 
+async def _announce_and_commit_claim(
+    *, session: AsyncSession, conversation_id: int, staff: StaffPublic
+) -> None:
+    """The end of a claim or a take-over: tell the visitor who joined, commit, then publish."""
+    posted = await stage_joined_message(
+        session=session,
+        conversation_id=conversation_id,
+        staff=staff,
+        settings=await get_workspace_settings(session=session),
+    )
+    await session.commit()
+    await events.publish(
+        posted, events.ConversationClaimed(conversation_id=conversation_id, staff_id=staff.id)
+    )
+
+
 async def claim_conversation(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
 ) -> None:
@@ -186,16 +202,7 @@ async def claim_conversation(
         escalation.claimed_by_id = staff.id
         escalation.claimed_at = now
         session.add(escalation)
-    posted = await stage_joined_message(
-        session=session,
-        conversation_id=conversation_id,
-        staff=staff,
-        settings=await get_workspace_settings(session=session),
-    )
-    await session.commit()
-    await events.publish(
-        posted, events.ConversationClaimed(conversation_id=conversation_id, staff_id=staff.id)
-    )
+    await _announce_and_commit_claim(session=session, conversation_id=conversation_id, staff=staff)
 
 
 async def take_over(*, session: AsyncSession, conversation_id: int, staff: StaffPublic) -> int:
@@ -220,18 +227,10 @@ async def take_over(*, session: AsyncSession, conversation_id: int, staff: Staff
     )
     session.add(escalation)
     await session.flush()
-    assert escalation.id is not None
-    posted = await stage_joined_message(
-        session=session,
-        conversation_id=conversation_id,
-        staff=staff,
-        settings=await get_workspace_settings(session=session),
-    )
-    await session.commit()
-    await events.publish(
-        posted, events.ConversationClaimed(conversation_id=conversation_id, staff_id=staff.id)
-    )
-    return escalation.id
+    escalation_id = escalation.id
+    assert escalation_id is not None
+    await _announce_and_commit_claim(session=session, conversation_id=conversation_id, staff=staff)
+    return escalation_id
 
 
 async def _close_escalation(*, session: AsyncSession, conversation_id: int, outcome: str) -> None:

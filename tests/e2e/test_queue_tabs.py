@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Staff, screenshot, set_settings, sign_in
+from tests.e2e.conftest import Staff, screenshot, screenshot_widths, set_settings, sign_in
 from tests.e2e.test_handoff_loop import expect_state, visitor_says
 from tests.support.server import AppServer
 
@@ -42,7 +42,7 @@ def test_tabs_follow_a_conversation_from_the_bot_to_closed(
     bot_row = ben.get_by_test_id("queue-bot-row").filter(has_text=marker)
     expect(bot_row).to_be_visible()  # live in the All tab while the bot handles it
     conversation_id = bot_row.get_attribute("data-conversation-id") or ""
-    screenshot(ben, "agent-queue-all-tab")
+    screenshot_widths(ben, "agent-queue-all-tab")
 
     bot_row.get_by_test_id("queue-takeover-button").click()
     ben.wait_for_url(f"**/agent/conversations/{conversation_id}")

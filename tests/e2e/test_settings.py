@@ -47,7 +47,7 @@ def test_owner_adds_a_keyword_and_a_visitor_typing_it_is_escalated_at_once(
 ) -> None:
     owner = new_page()
     open_settings(owner, app_server, staff["owner"])
-    screenshot(owner, "settings-page")
+    screenshot_widths(owner, "settings-page")
     keywords = owner.get_by_test_id("settings-handoff-keywords-input")
     keywords.fill(keywords.input_value() + "\nbanana split")
     save(owner)
