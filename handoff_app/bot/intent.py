@@ -103,6 +103,7 @@ ORDINARY_PROTOTYPES = (
     "do you have discount codes",
     "is this product available in blue",
 )
+NEAREST = 2  # prototypes averaged per group (see score_message)
 TOPIC_TEMPLATES = ("{topic}", "{topic} complaint", "I have an issue with {topic}")
 
 
@@ -115,12 +116,12 @@ class Thresholds:
     `python -m bench.judge --calibrate` on the calibration half of the eval set.
     """
 
-    human_request: float = 0.42
-    human_request_slack: float = 0.14
-    frustration: float = 0.31
-    frustration_slack: float = 0.14
-    sensitive: float = 0.36
-    sensitive_slack: float = 0.20
+    human_request: float = 0.40
+    human_request_slack: float = 0.20
+    frustration: float = 0.26
+    frustration_slack: float = 0.16
+    sensitive: float = 0.35
+    sensitive_slack: float = 0.22
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -191,7 +192,11 @@ def score_message(
         return float(np.max(matrix @ vector))
 
     def best_clause(matrix: Vector) -> float:
-        return float(np.max(vectors @ matrix.T))
+        # the mean of a part's two nearest prototypes, not its single nearest: one prototype
+        # that happens to share a short sentence's shape ("can someone call me back" for
+        # "can I return it") does not decide alone (calibration F1 0.991 -> 1.000)
+        sims = np.sort(vectors @ matrix.T, axis=1)[:, -NEAREST:]
+        return float(sims.mean(axis=1).max())
 
     return Scores(
         human_request=best_clause(_matrix(HUMAN_REQUEST_PROTOTYPES)),
