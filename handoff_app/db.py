@@ -48,7 +48,15 @@ def _configure_sqlite(engine: sa.Engine, *, writer: bool = True) -> None:
 
 def make_async_engine(url: str, *, writer: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 15})
+        # SQLite has one write lock, and a writer that finds it taken sleeps in SQLite's busy
+        # handler with growing back-off (1, 2, 5, 10 ... 100 ms) instead of being woken when it
+        # frees: under load that put ~100 ms steps into message delivery. The writer engine
+        # therefore has ONE connection: writers queue for it in the pool, in order, and are
+        # woken at once (a session returns it when its transaction ends). Readers have their
+        # own engine and pool (WAL lets them read beside the writer).
+        pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30} if writer else {}
+        memory = ":memory:" in url or "mode=memory" in url
+        engine = create_async_engine(url, connect_args={"timeout": 15}, **({} if memory else pool))
         _configure_sqlite(engine.sync_engine, writer=writer)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

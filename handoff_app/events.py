@@ -9,6 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handoff_app.models import MessagePublic
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,11 @@ class ConversationStarted(ConversationEvent):
 class MessagePosted(ConversationEvent):
     message_id: int
     sender: str
+    # the conversation's message before this one (0: none), and this message as every client
+    # shows it: a room whose newest message is `previous_id` appends `message` without reading
+    # the database; any other room (it missed one, or is new) reads what it lacks
+    previous_id: int = 0
+    message: MessagePublic | None = None
 
 
 @dataclass(frozen=True)

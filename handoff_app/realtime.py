@@ -187,13 +187,8 @@ async def fill_conversation_room(
     if conversation.status != "active" and room.agent_typing:
         room.agent_typing = False
     if incremental and len(rows) <= LIVE_MESSAGE_WINDOW:
-        if not rows:
-            return
-        combined = [*room.messages, *(to_public(m) for m in rows)]
-        dropped = combined[:-LIVE_MESSAGE_WINDOW]
-        if dropped:
-            room.before_window_id = dropped[-1].id
-        room.messages = combined[-LIVE_MESSAGE_WINDOW:]
+        if rows:
+            _append(room, [to_public(m) for m in rows])
         return
     if incremental:  # a burst longer than the window: reload it whole
         await fill_conversation_room(room, conversation_id, resync=True)
@@ -201,6 +196,33 @@ async def fill_conversation_room(
     older, window = rows[:-LIVE_MESSAGE_WINDOW], rows[-LIVE_MESSAGE_WINDOW:]
     room.before_window_id = (older[-1].id or 0) if older else 0
     room.messages = [to_public(m) for m in window]
+
+
+def _append(room: ConversationRoom, new: list[MessagePublic]) -> None:
+    """Add the newest messages, keeping the window at LIVE_MESSAGE_WINDOW."""
+    combined = [*room.messages, *new]
+    dropped = combined[:-LIVE_MESSAGE_WINDOW]
+    if dropped:
+        room.before_window_id = dropped[-1].id
+    room.messages = combined[-LIVE_MESSAGE_WINDOW:]
+
+
+def append_posted(room: ConversationRoom, posted: events.MessagePosted) -> bool:
+    """Show a just-posted message without reading the database, when the room is known to
+    hold every message before it (its newest is the message's predecessor). False when the
+    room must be refilled from the database instead (it is new, expired, or missed one)."""
+    message = posted.message
+    if message is None or room.conversation_id != posted.conversation_id:
+        return False
+    newest = room.messages[-1].id if room.messages else 0
+    if message.id <= newest:
+        return True  # a fill that read the database already shows it
+    if newest != posted.previous_id:
+        return False
+    _append(room, [message])
+    if room.bot_draft and message.sender == Sender.BOT.value:
+        room.bot_draft = ""  # the answer landed
+    return True
 
 
 def _show_wait(room: ConversationRoom, waiting: WaitInfo) -> None:
@@ -333,11 +355,32 @@ async def push_conversation(
         status = room.status
 
     await _push(ConversationRoom, conversation_room(conversation_id), fill)
+    _schedule_previews(status, preview=preview)
+
+
+def _schedule_previews(status: str, *, preview: bool) -> None:
+    """The lists that show the conversation's newest message (not urgent: at most one push
+    a second for previews)."""
     if status == ConversationStatus.BOT:
         _pushes.schedule("bot-rows", push_bot_rows, min_interval=PREVIEW_INTERVAL)
     if preview and status in HUMAN_STATUSES:
-        # previews are not urgent: at most one queue push a second for them
         _pushes.schedule("queue-previews", push_queue_rows, min_interval=PREVIEW_INTERVAL)
+
+
+async def push_message(posted: events.MessagePosted) -> None:
+    """A new message: appended as it was posted when the room is up to date (no database
+    read), else read from the database; then the previews, as for `push_conversation`."""
+    cid = posted.conversation_id
+    status = ""
+
+    async def fill(room: ConversationRoom) -> None:
+        nonlocal status
+        if not append_posted(room, posted):
+            await fill_conversation_room(room, cid)
+        status = room.status
+
+    await _push(ConversationRoom, conversation_room(cid), fill)
+    _schedule_previews(status, preview=True)
 
 
 async def push_context(conversation_id: int) -> None:
@@ -476,7 +519,8 @@ async def on_event(event: events.ConversationEvent) -> None:
         return
     if isinstance(event, events.MessagePosted):
         _clear_typing_after(event)
-        _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid, preview=True))
+        # a key of its own: a message push never replaces a queued status push, nor the reverse
+        _pushes.schedule(f"msg-{cid}", lambda: push_message(event))
         return
     # A status change: the room, the context panel, the queue rows and the unclaimed count.
     # (If this push replaces a queued message push, the queue push below covers its preview.)

@@ -41,6 +41,14 @@ async def add_message(
     transition) while they add messages, so within a conversation ids are committed in
     increasing order: "everything after the last id I have" never skips a message.
     """
+    previous_id = (
+        await session.execute(
+            sa.select(col(Message.id))
+            .where(col(Message.conversation_id) == conversation_id)
+            .order_by(col(Message.id).desc())
+            .limit(1)
+        )
+    ).scalar() or 0
     message = Message(
         conversation_id=conversation_id,
         sender=sender.value,
@@ -58,7 +66,11 @@ async def add_message(
     await session.flush()
     assert message.id is not None
     return message, events.MessagePosted(
-        conversation_id=conversation_id, message_id=message.id, sender=sender.value
+        conversation_id=conversation_id,
+        message_id=message.id,
+        sender=sender.value,
+        previous_id=previous_id,
+        message=to_public(message),
     )
 
 
