@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import itertools
 import math
 import os
@@ -23,7 +25,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -77,6 +79,21 @@ def carries_message(body: str) -> Callable[[rs.State], bool]:
 
 def touches(state: str) -> Callable[[rs.State], bool]:
     return lambda delta: state in delta
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection in THIS process (the measuring client, which decodes every
+    delta of hundreds of sockets) while it measures: a full collection here would pause the
+    clock readings, not the app. The app's worker collects as usual."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 async def bounded(aw: Awaitable[T]) -> T:
@@ -219,15 +236,18 @@ async def run(args: argparse.Namespace, server: AppServer, emails: list[str]) ->
         results = Results()
         cycles = max(1, math.ceil(args.messages / len(pairs)))
         started = time.perf_counter()
+        print(f"measuring from {time.strftime('%H:%M:%S')}", flush=True)
         try:
-            await asyncio.wait_for(
-                asyncio.gather(*(converse(p, cycles, args.think, results) for p in pairs)),
-                timeout=args.timeout,
-            )
+            with collector_paused():
+                await asyncio.wait_for(
+                    asyncio.gather(*(converse(p, cycles, args.think, results) for p in pairs)),
+                    timeout=args.timeout,
+                )
         except TimeoutError:
             print(f"stopped measuring after --timeout {args.timeout:.0f}s", flush=True)
             results.lost += 1
         results.seconds = time.perf_counter() - started
+        print(f"measured until {time.strftime('%H:%M:%S')}", flush=True)
         return results
     finally:
         await asyncio.gather(
