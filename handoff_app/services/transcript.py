@@ -34,6 +34,7 @@ async def add_message(
     author_staff_id: int | None = None,
     author_label: str = "",
     bot_outcome: str = "",
+    bot_sources: list[dict[str, int | str]] | None = None,
 ) -> tuple[Message, events.MessagePosted]:
     """Stage a message in the caller's transaction; publish the returned event after commit.
 
@@ -48,6 +49,7 @@ async def add_message(
         author_staff_id=author_staff_id,
         author_label=author_label,
         bot_outcome=bot_outcome,
+        bot_sources=bot_sources or [],
     )
     session.add(message)
     await session.execute(
@@ -89,16 +91,29 @@ async def list_messages(
     return rows
 
 
-async def list_notes(
-    *, session: AsyncSession, conversation_id: int, limit: int = LIVE_MESSAGE_WINDOW
+async def list_from_sender(
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    sender: Sender,
+    limit: int = LIVE_MESSAGE_WINDOW,
 ) -> list[Message]:
-    """The newest `limit` internal notes of a conversation, oldest first (staff only)."""
+    """The newest `limit` messages of one sender in a conversation, oldest first."""
     query = (
         select(Message)
-        .where(Message.conversation_id == conversation_id, Message.sender == Sender.NOTE.value)
+        .where(Message.conversation_id == conversation_id, Message.sender == sender.value)
         .order_by(col(Message.id).desc())
         .limit(limit)
     )
     rows = list((await session.exec(query)).all())
     rows.reverse()
     return rows
+
+
+async def list_notes(
+    *, session: AsyncSession, conversation_id: int, limit: int = LIVE_MESSAGE_WINDOW
+) -> list[Message]:
+    """The newest `limit` internal notes of a conversation, oldest first (staff only)."""
+    return await list_from_sender(
+        session=session, conversation_id=conversation_id, sender=Sender.NOTE, limit=limit
+    )
