@@ -42,7 +42,8 @@ def open_page(
 
 def bot_answer(page: Page, text: str):  # type: ignore[no-untyped-def]
     found = page.locator('[data-testid="visitor-message"][data-sender="bot"]').filter(has_text=text)
-    expect(found).to_be_visible()
+    # the first answer after the server starts may wait for the embedding model to load
+    expect(found).to_be_visible(timeout=30_000)
     return found
 
 
