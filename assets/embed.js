@@ -34,9 +34,21 @@
   // third-party iframes would otherwise forget the conversation on every page load.
   var savedKey = "";
   try { savedKey = localStorage.getItem(CONVERSATION_KEY) || ""; } catch (e) {}
-  // the page the visitor is on, and where they came from, for the agent's context panel
+  // the page the visitor is on, where they came from, and how long they have been on this
+  // site (this tab's session start, kept in the site's sessionStorage), for the agent's
+  // context panel. The time on site is sent as elapsed milliseconds: one clock, no skew.
+  var ARRIVED_KEY = "handoff_site_arrived";
+  var onSite = "";
+  try {
+    var arrived = parseInt(sessionStorage.getItem(ARRIVED_KEY) || "", 10);
+    if (!(arrived > 0) || arrived > Date.now()) {
+      arrived = Date.now();
+      sessionStorage.setItem(ARRIVED_KEY, String(arrived));
+    }
+    onSite = "&onsite=" + String(Date.now() - arrived);
+  } catch (e) { /* storage off: the agent just does not see the time on site */ }
   var context = "?page=" + encodeURIComponent(location.href.slice(0, 500)) +
-    "&ref=" + encodeURIComponent((document.referrer || "").slice(0, 500));
+    "&ref=" + encodeURIComponent((document.referrer || "").slice(0, 500)) + onSite;
   frame.src = origin + "/widget" + context +
     (savedKey ? "#key=" + encodeURIComponent(savedKey) : "");
   frame.title = title;

@@ -34,8 +34,12 @@ register_local_provider()
 
 app = rx.App(
     stylesheets=["/app.css"],
-    # first in <head>: storage that works inside a third-party iframe (the embedded widget)
-    head_components=[rx.el.script(src="/storage-fallback.js")],
+    # first in <head>: storage that works inside a third-party iframe (the embedded widget),
+    # then the browser's time zone into that storage, read when the page hydrates
+    head_components=[
+        rx.el.script(src="/storage-fallback.js"),
+        rx.el.script(src="/visitor-clock.js"),
+    ],
 )
 app.register_lifespan_task(run_sweeper)
 app.register_lifespan_task(warm_up_models)

@@ -159,6 +159,12 @@ class Conversation(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=400, sa_column_kwargs={"server_default": ""})
     page_url: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     referrer: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    # the visitor's IANA time zone (from their browser, checked against zoneinfo; "" unknown)
+    visitor_timezone: str = Field(
+        default="", max_length=64, sa_column_kwargs={"server_default": ""}
+    )
+    # when the visitor arrived on the site (the host page's session start in the widget)
+    arrived_at: datetime | None = Field(default=None, sa_column=_time_column())
 
 
 class Escalation(SQLModel, table=True):
@@ -202,6 +208,11 @@ class Message(SQLModel, table=True):
     bot_outcome: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
     # the visitor's verdict on a bot message: "" | up | down (down counts as a failure)
     feedback: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
+    # bot messages: the knowledge articles the answer cites, as they were then (articles are
+    # edited and deleted later): [{"id": 3, "title": "Shipping times"}, ...]
+    bot_sources: list[dict[str, int | str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 DEFAULT_AWAY_MESSAGE = (
@@ -341,6 +352,24 @@ class MessagePublic(BaseModel):
     body: str
     created_at: str  # ISO 8601, UTC
     feedback: str = ""  # bot messages: the visitor's "up" / "down"
+
+
+class ArticleRef(BaseModel):
+    """A knowledge article as it was when the bot used it."""
+
+    id: int
+    title: str
+
+
+class BotAttempt(BaseModel):
+    """One of the bot's answers, for the agent's "What the bot tried"."""
+
+    message_id: int
+    body: str
+    outcome: str  # answered | no_answer | provider_error | partial
+    feedback: str  # the visitor's "up" / "down", or ""
+    created_at: str  # ISO 8601, UTC
+    sources: list[ArticleRef] = []
 
 
 class QueueRow(BaseModel):

@@ -34,7 +34,14 @@ from handoff_app.db import open_read_session
 from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
 from handoff_app.domain.messages import Sender
 from handoff_app.domain.visitor_context import describe_browser
-from handoff_app.models import Conversation, ConversationRow, MessagePublic, QueueRow
+from handoff_app.models import (
+    BotAttempt,
+    Conversation,
+    ConversationRow,
+    MessagePublic,
+    QueueRow,
+)
+from handoff_app.services.bot_attempts import list_bot_attempts
 from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import (
     count_unclaimed,
@@ -115,7 +122,11 @@ class ConversationContextRoom(rx.SharedState):
     page_url: str = ""
     referrer: str = ""
     started_at: str = ""
+    visitor_timezone: str = ""  # IANA name, e.g. "Europe/Berlin" ("" unknown)
+    arrived_at: str = ""  # ISO: when the visitor arrived on the site ("" unknown)
     previous: list[ConversationRow] = []
+    # the bot's last answers before the handoff, with the articles each cited
+    bot_attempts: list[BotAttempt] = []
 
 
 class StaffQueueRoom(rx.SharedState):
@@ -243,11 +254,11 @@ async def fill_context_room(room: ConversationContextRoom, conversation_id: int)
         waiting = await wait_info(session=session, conversation_id=conversation_id)
         notes = await list_notes(session=session, conversation_id=conversation_id)
         conversation = await session.get(Conversation, conversation_id)
-        previous = (
-            await previous_conversations(session=session, conversation=conversation)
-            if conversation is not None
-            else []
-        )
+        previous: list[ConversationRow] = []
+        attempts: list[BotAttempt] = []
+        if conversation is not None:
+            previous = await previous_conversations(session=session, conversation=conversation)
+            attempts = await list_bot_attempts(session=session, conversation_id=conversation_id)
     room.notes = [to_public(n) for n in notes]
     if conversation is not None:
         room.browser = describe_browser(conversation.user_agent)
@@ -255,7 +266,10 @@ async def fill_context_room(room: ConversationContextRoom, conversation_id: int)
         room.page_url = conversation.page_url
         room.referrer = conversation.referrer
         room.started_at = conversation.created_at.isoformat()
+        room.visitor_timezone = conversation.visitor_timezone
+        room.arrived_at = conversation.arrived_at.isoformat() if conversation.arrived_at else ""
     room.previous = previous
+    room.bot_attempts = attempts
     room.trigger = latest.trigger if latest else ""
     room.reason = latest.reason if latest else ""
     room.triggering_text = latest.triggering_text if latest else ""
@@ -513,6 +527,7 @@ async def on_event(event: events.ConversationEvent) -> None:
         return
     if isinstance(event, events.MessageRated):  # an existing message changed: rebuild
         _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid, resync=True))
+        _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))  # what the bot tried
         return
     if isinstance(event, events.NotePosted):  # staff only: the context room, never conv-<id>
         _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
@@ -521,6 +536,8 @@ async def on_event(event: events.ConversationEvent) -> None:
         _clear_typing_after(event)
         # a key of its own: a message push never replaces a queued status push, nor the reverse
         _pushes.schedule(f"msg-{cid}", lambda: push_message(event))
+        if event.sender == Sender.BOT.value:  # what the bot tried, for staff watching live
+            _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
         return
     # A status change: the room, the context panel, the queue rows and the unclaimed count.
     # (If this push replaces a queued message push, the queue push below covers its preview.)

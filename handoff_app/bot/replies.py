@@ -25,6 +25,7 @@ from typing import Any
 
 import litellm
 
+from handoff_app.bot.citations import cited_articles
 from handoff_app.bot.local_provider import DEFAULT_MODEL, PROVIDER, register_local_provider
 from handoff_app.bot.prompt import SYSTEM_PROMPT, build_system_prompt
 from handoff_app.bot.retrieval import Passage, rank_in_thread
@@ -100,6 +101,8 @@ class BotAnswer:
     partial: bool = False  # the stream broke after some text (kept, marked)
     fallback: bool = False  # the offline model answered for a failed provider
     confident: bool = True
+    # the knowledge articles the answer cites (of those in its prompt), in the order cited
+    sources: tuple[Passage, ...] = ()
 
     @property
     def outcome(self) -> str:
@@ -167,6 +170,13 @@ def _router(settings: ModelSettings) -> litellm.Router:
     return _routers[key]
 
 
+async def select_grounding(history: Sequence[Turn], articles: Sequence[Passage]) -> list[Passage]:
+    """The best TOP_ARTICLES articles for the visitor's latest message (retrieval encodes the
+    question off the event loop)."""
+    question = next((t.content for t in reversed(history) if t.role == "user"), "")
+    return [r.passage for r in (await rank_in_thread(question, articles))[:TOP_ARTICLES]]
+
+
 async def build_messages(
     settings: ModelSettings,
     history: Sequence[Turn],
@@ -174,11 +184,12 @@ async def build_messages(
     *,
     sensitive_topics: Sequence[str] = (),
     mode: str = "tools",
+    grounding: Sequence[Passage] | None = None,
 ) -> list[dict[str, Any]]:
     """System prompt (the owner's, the sensitive topics, the best articles) and the thread.
-    Retrieval encodes the question off the event loop."""
-    question = next((t.content for t in reversed(history) if t.role == "user"), "")
-    grounding = [r.passage for r in (await rank_in_thread(question, articles))[:TOP_ARTICLES]]
+    `grounding`: the articles already selected for this turn (else selected here)."""
+    if grounding is None:
+        grounding = await select_grounding(history, articles)
     base = settings.system_prompt or SYSTEM_PROMPT
     if mode == "json":
         base = f"{base}\n\n{JSON_INSTRUCTIONS}"
@@ -288,8 +299,14 @@ async def generate_reply(
     register_local_provider()
     mode = _judgment_mode(settings.model)
     shown = _visible(mode)
+    grounding = await select_grounding(history, articles)
     messages = await build_messages(
-        settings, history, articles, sensitive_topics=sensitive_topics, mode=mode
+        settings,
+        history,
+        articles,
+        sensitive_topics=sensitive_topics,
+        mode=mode,
+        grounding=grounding,
     )
     call: dict[str, Any] = {
         "messages": messages,
@@ -316,7 +333,7 @@ async def generate_reply(
         if may_escalate:
             call["tools"] = [ESCALATE_TOOL]
         call["messages"] = await build_messages(
-            settings, history, articles, sensitive_topics=sensitive_topics
+            settings, history, articles, sensitive_topics=sensitive_topics, grounding=grounding
         )
         try:
             response = await _router(settings).acompletion(model="offline", **call)
@@ -340,7 +357,13 @@ async def generate_reply(
         partial = shown(got.text).strip()
         if not partial:
             return BotAnswer(text=PROVIDER_ERROR_REPLY, ok=False, failure=kind.value)
-        return BotAnswer(text=partial + PARTIAL_NOTE, ok=False, failure=kind.value, partial=True)
+        return BotAnswer(
+            text=partial + PARTIAL_NOTE,
+            ok=False,
+            failure=kind.value,
+            partial=True,
+            sources=tuple(cited_articles(partial, grounding)),
+        )
     answer = _finish(
         got,
         mode=mode,
@@ -350,8 +373,8 @@ async def generate_reply(
         confidence_floor=confidence_floor,
     )
     if not may_escalate and answer.escalate:
-        return replace(answer, escalate=False, reason="")
-    return answer
+        answer = replace(answer, escalate=False, reason="")
+    return replace(answer, sources=tuple(cited_articles(answer.text, grounding)))
 
 
 def _finish(

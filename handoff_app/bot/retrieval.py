@@ -53,6 +53,8 @@ class Passage:
     body: str
     # the article's stored embedding (float32 bytes, see services/knowledge.py), if any
     embedding: bytes | None = field(default=None, compare=False, repr=False)
+    # the knowledge article's id (0: not from the database, e.g. parsed back from a prompt)
+    article_id: int = field(default=0, compare=False)
 
     @property
     def text(self) -> str:

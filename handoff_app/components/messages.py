@@ -12,6 +12,16 @@ from handoff_app.components.markdown import message_markdown
 from handoff_app.models import MessagePublic
 
 
+def message_time(created_at: Any) -> rx.Component:
+    """When a message was sent, small, in the viewer's own time zone."""
+    return rx.moment(
+        created_at,
+        format="HH:mm",
+        local=True,
+        style={"font_size": "11px", "color": "var(--gray-10)"},
+    )
+
+
 def _bubble_style(sender: Any, mine: str) -> dict[str, Any]:
     is_mine = sender == mine
     return {
@@ -84,12 +94,7 @@ def message_bubble(
                 ),
             ),
             rx.text(who, size="1", weight="medium", color="var(--gray-11)"),
-            rx.moment(
-                message.created_at,
-                format="HH:mm",
-                local=True,
-                style={"font_size": "11px", "color": "var(--gray-10)"},
-            ),
+            message_time(message.created_at),
             spacing="2",
             align="center",
         ),
@@ -107,14 +112,16 @@ def message_bubble(
     return rx.cond(sender == "system", system, bubble)
 
 
-def _history_button(label: str, on_click: Any, testid: str) -> rx.Component:
+def _history_button(
+    label: str, on_click: Any, testid: str, extra: dict[str, str] | None = None
+) -> rx.Component:
     return rx.button(
         label,
         variant="ghost",
         size="1",
         on_click=on_click,
         align_self="center",
-        custom_attrs={"data-testid": testid},
+        custom_attrs={"data-testid": testid, **(extra or {})},
     )
 
 
@@ -172,13 +179,20 @@ def message_thread(
         if mine == "visitor"
         else rx.fragment()
     )
+    # assets/history-scroll.js clicks "Load earlier messages" when the sentinel at the top
+    # comes into view, and keeps the reader's place as the older messages are put above
     return rx.auto_scroll(
+        rx.script(src="/history-scroll.js"),
         rx.vstack(
+            rx.box(height="1px", width="100%", custom_attrs={"data-history-sentinel": ""}),
             rx.cond(
                 (~loaded_any & (ConversationRoom.before_window_id > 0))
                 | (loaded_any & history.earlier_more),
                 _history_button(
-                    "Load earlier messages", history.load_earlier, f"{testid}-load-earlier"
+                    "Load earlier messages",
+                    history.load_earlier,
+                    f"{testid}-load-earlier",
+                    {"data-history-load": ""},
                 ),
             ),
             rx.foreach(
@@ -201,5 +215,5 @@ def message_thread(
         flex="1",
         min_height="0",
         width="100%",
-        custom_attrs={"data-testid": f"{testid}-list"},
+        custom_attrs={"data-testid": f"{testid}-list", "data-history-scroll": ""},
     )

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from handoff_app import routes
-from handoff_app.components.badges import trigger_badge
+from handoff_app.components.context_panel import context_panel
 from handoff_app.components.handoff_dialogs import reject_dialog, transfer_dialog
 from handoff_app.components.messages import message_thread, typing_line
 from handoff_app.components.reply_bar import IS_MINE, reply_bar
 from handoff_app.components.staff_nav import staff_nav
-from handoff_app.models import ConversationRow
 from handoff_app.pages.not_found import not_found_card
 from handoff_app.realtime import ConversationContextRoom, ConversationRoom
 from handoff_app.states.agent_conversation import AgentConversationState
@@ -139,146 +136,6 @@ def _typing_footer() -> rx.Component:
     )
 
 
-def _fact(label: str, value: Any, testid: str) -> rx.Component:
-    return rx.cond(
-        value != "",
-        rx.vstack(
-            rx.text(label, size="1", color="var(--gray-10)"),
-            rx.text(
-                value,
-                size="2",
-                style={"overflow_wrap": "anywhere"},
-                custom_attrs={"data-testid": testid},
-            ),
-            spacing="0",
-            width="100%",
-        ),
-    )
-
-
-def _previous_row(row: ConversationRow) -> rx.Component:
-    return rx.link(
-        rx.hstack(
-            rx.text(f"#{row.conversation_id}", size="1", color="var(--gray-10)"),
-            rx.badge(row.status, variant="soft", color_scheme="gray", size="1"),
-            rx.text(row.preview, size="1", class_name="one-line", flex="1"),
-            align="center",
-            spacing="2",
-            width="100%",
-        ),
-        href="/agent/conversations/" + row.conversation_id.to_string(),  # type: ignore[attr-defined]
-        underline="none",
-        color="inherit",
-        custom_attrs={"data-testid": "conversation-previous-row"},
-    )
-
-
-def _visitor_facts() -> rx.Component:
-    """Who the visitor is, as far as their browser told us when the conversation started."""
-    return rx.vstack(
-        rx.separator(size="4"),
-        rx.text("Visitor", size="2", weight="bold"),
-        _fact("Browser", C.browser, "conversation-visitor-browser"),
-        _fact("Page", C.page_url, "conversation-visitor-page"),
-        _fact("Came from", C.referrer, "conversation-visitor-referrer"),
-        _fact("IP address", C.visitor_ip, "conversation-visitor-ip"),
-        rx.cond(
-            C.started_at != "",
-            rx.vstack(
-                rx.text("Chatting since", size="1", color="var(--gray-10)"),
-                rx.moment(
-                    C.started_at, from_now=True, interval=30_000, style={"font_size": "14px"}
-                ),
-                spacing="0",
-            ),
-        ),
-        rx.cond(
-            C.previous.length() > 0,  # type: ignore[attr-defined]
-            rx.vstack(
-                rx.text("Previous conversations", size="1", color="var(--gray-10)"),
-                rx.foreach(C.previous, _previous_row),
-                spacing="1",
-                width="100%",
-            ),
-        ),
-        spacing="2",
-        width="100%",
-        custom_attrs={"data-testid": "conversation-visitor-facts"},
-    )
-
-
-def _context_panel() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Context", size="3"),
-        rx.cond(
-            C.trigger != "",
-            rx.vstack(
-                rx.hstack(
-                    rx.text("Trigger", size="2", color="var(--gray-11)"),
-                    trigger_badge(C.trigger),
-                    align="center",
-                ),
-                rx.text(
-                    C.reason, size="2", custom_attrs={"data-testid": "conversation-trigger-reason"}
-                ),
-                rx.cond(
-                    C.triggering_text != "",
-                    rx.box(
-                        rx.text(
-                            "“", C.triggering_text, "”", size="2", style={"font_style": "italic"}
-                        ),
-                        padding="0.5rem",
-                        background="var(--gray-3)",
-                        border_radius="8px",
-                        width="100%",
-                    ),
-                ),
-                spacing="2",
-                width="100%",
-            ),
-            rx.text("The bot is handling this conversation.", size="2", color="var(--gray-11)"),
-        ),
-        rx.cond(
-            C.wait_state == "busy",
-            rx.callout(
-                "Nobody answered within the response timeout: the visitor was offered to "
-                "leave their contact details.",
-                icon="clock",
-                color_scheme="red",
-                size="1",
-            ),
-        ),
-        rx.cond(
-            C.wait_state == "away",
-            rx.callout(
-                "Asked outside working hours or while no agent was available.",
-                icon="moon",
-                color_scheme="amber",
-                size="1",
-            ),
-        ),
-        rx.cond(
-            C.lead_contact != "",
-            rx.vstack(
-                rx.text("Contact left by the visitor", size="2", color="var(--gray-11)"),
-                rx.text(
-                    C.lead_contact,
-                    size="2",
-                    weight="bold",
-                    custom_attrs={"data-testid": "conversation-lead-contact"},
-                ),
-                spacing="1",
-            ),
-        ),
-        _visitor_facts(),
-        width=["100%", "100%", "300px"],
-        padding="1rem",
-        spacing="3",
-        border_left=["none", "none", "1px solid var(--gray-4)"],
-        custom_attrs={"data-testid": "conversation-context-panel"},
-    )
-
-
 def _conversation() -> rx.Component:
     return rx.flex(
         rx.vstack(
@@ -323,7 +180,7 @@ def _conversation() -> rx.Component:
             min_width="0",
             height=["auto", "auto", "calc(100dvh - 57px)"],
         ),
-        _context_panel(),
+        context_panel(),
         direction=rx.breakpoints(initial="column", md="row"),
         width="100%",
         background="var(--color-panel-solid)",

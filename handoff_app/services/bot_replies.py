@@ -271,6 +271,7 @@ async def reply_as_bot(*, conversation_id: int, declined_message_id: int = 0) ->
                 body=text,
                 author_label=BOT_LABEL,
                 bot_outcome=answer.outcome,
+                bot_sources=[{"id": p.article_id, "title": p.title} for p in answer.sources],
             )
             published.append(posted)
         published += handed_off

@@ -63,6 +63,8 @@ async def start_conversation(
         user_agent=facts.user_agent,
         page_url=facts.page_url,
         referrer=facts.referrer,
+        visitor_timezone=facts.time_zone,
+        arrived_at=facts.arrived_at,
     )
     session.add(conversation)
     await session.commit()

@@ -56,7 +56,12 @@ def check_article(title: object, body: object) -> tuple[str, str]:
 def to_passage(article: KnowledgeArticle) -> Passage:
     """The article as retrieval sees it, with its stored embedding when it is current."""
     current = article.embedding is not None and article.embedding_model == EMBEDDING_MODEL
-    return Passage(article.title, article.body, article.embedding if current else None)
+    return Passage(
+        article.title,
+        article.body,
+        article.embedding if current else None,
+        article_id=article.id or 0,
+    )
 
 
 async def embed_articles(articles: Sequence[KnowledgeArticle]) -> int:

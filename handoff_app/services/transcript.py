@@ -34,6 +34,7 @@ async def add_message(
     author_staff_id: int | None = None,
     author_label: str = "",
     bot_outcome: str = "",
+    bot_sources: list[dict[str, int | str]] | None = None,
 ) -> tuple[Message, events.MessagePosted]:
     """Stage a message in the caller's transaction; publish the returned event after commit.
 
@@ -41,10 +42,14 @@ async def add_message(
     transition) while they add messages, so within a conversation ids are committed in
     increasing order: "everything after the last id I have" never skips a message.
     """
+    # the message before this one in the public thread (rooms never show internal notes)
     previous_id = (
         await session.execute(
             sa.select(col(Message.id))
-            .where(col(Message.conversation_id) == conversation_id)
+            .where(
+                col(Message.conversation_id) == conversation_id,
+                col(Message.sender) != Sender.NOTE.value,
+            )
             .order_by(col(Message.id).desc())
             .limit(1)
         )
@@ -56,6 +61,7 @@ async def add_message(
         author_staff_id=author_staff_id,
         author_label=author_label,
         bot_outcome=bot_outcome,
+        bot_sources=bot_sources or [],
     )
     session.add(message)
     await session.execute(
@@ -101,16 +107,29 @@ async def list_messages(
     return rows
 
 
-async def list_notes(
-    *, session: AsyncSession, conversation_id: int, limit: int = LIVE_MESSAGE_WINDOW
+async def list_from_sender(
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    sender: Sender,
+    limit: int = LIVE_MESSAGE_WINDOW,
 ) -> list[Message]:
-    """The newest `limit` internal notes of a conversation, oldest first (staff only)."""
+    """The newest `limit` messages of one sender in a conversation, oldest first."""
     query = (
         select(Message)
-        .where(Message.conversation_id == conversation_id, Message.sender == Sender.NOTE.value)
+        .where(Message.conversation_id == conversation_id, Message.sender == sender.value)
         .order_by(col(Message.id).desc())
         .limit(limit)
     )
     rows = list((await session.exec(query)).all())
     rows.reverse()
     return rows
+
+
+async def list_notes(
+    *, session: AsyncSession, conversation_id: int, limit: int = LIVE_MESSAGE_WINDOW
+) -> list[Message]:
+    """The newest `limit` internal notes of a conversation, oldest first (staff only)."""
+    return await list_from_sender(
+        session=session, conversation_id=conversation_id, sender=Sender.NOTE, limit=limit
+    )

@@ -7,7 +7,13 @@ import reflex as rx
 from handoff_app.db import open_read_session, open_session
 from handoff_app.domain.lifecycle import TransitionNotAllowed, TriggerType
 from handoff_app.domain.messages import InvalidMessage, clean_message_body
-from handoff_app.domain.visitor_context import VisitorContext, clean_context
+from handoff_app.domain.visitor_context import (
+    VisitorContext,
+    arrival_from_elapsed,
+    clean_arrival,
+    clean_context,
+)
+from handoff_app.models import utcnow
 from handoff_app.realtime import join_conversation
 from handoff_app.security import new_token
 from handoff_app.services import conversations, handoff, waiting
@@ -25,6 +31,11 @@ class VisitorState(HistoryMixin, rx.State):
     # a random id of this browser, stored hashed on each conversation: agents see the visitor's
     # previous conversations
     visitor_id: str = rx.LocalStorage("", name="handoff_visitor_id")
+    # when this browser session arrived on the site (ISO, written by the server at its first
+    # page load; in the widget, from the host page's session start that embed.js passes)
+    arrived_at: str = rx.SessionStorage("", name="handoff_arrived_at")
+    # the browser's IANA time zone (assets/visitor-clock.js), checked against zoneinfo on use
+    time_zone: str = rx.SessionStorage("", name="handoff_time_zone")
     error: str = ""
     bot_typing: bool = False
 
@@ -75,6 +86,7 @@ class VisitorState(HistoryMixin, rx.State):
 
         It leaves `error` alone: a visitor quicker than the page's load (an empty message sent
         while it hydrates) must still see why their message was refused."""
+        self._note_arrival()
         self.confirming = False
         self._reset_history()
         async with open_read_session() as session:
@@ -89,6 +101,18 @@ class VisitorState(HistoryMixin, rx.State):
             return
         await join_conversation(self, conversation_id, staff=False)
 
+    def _note_arrival(self) -> None:
+        """In the widget, embed.js says how long ago the visitor arrived on the host site
+        (`?onsite=<ms>`); on our own page it is the first load of this browser session."""
+        now = utcnow()
+        url = self.router.url
+        params = url.query_parameters if url else {}
+        arrived = arrival_from_elapsed(params.get("onsite"), now=now)
+        if arrived is not None:
+            self.arrived_at = arrived.isoformat()
+        elif clean_arrival(self.arrived_at, now=now) is None:
+            self.arrived_at = now.isoformat()
+
     def _visitor_context(self) -> VisitorContext:
         """IP, browser and page for the agent's context panel. In the widget, embed.js passes
         the host page's address and referrer as `?page=…&ref=…`."""
@@ -100,6 +124,8 @@ class VisitorState(HistoryMixin, rx.State):
             self.router.headers.user_agent,
             page,
             params.get("ref", ""),
+            time_zone=self.time_zone,
+            arrived_at=clean_arrival(self.arrived_at, now=utcnow()),
         )
 
     async def _ensure_conversation(self) -> int:

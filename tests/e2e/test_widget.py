@@ -3,6 +3,7 @@ visitor chats through the iframe end to end, including a handoff, the unread dot
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -94,6 +95,11 @@ def test_chat_through_the_embedded_widget_with_a_handoff_and_the_unread_dot(
     # the context panel knows the page the widget sits on, and the visitor's browser
     expect(agent.get_by_test_id("conversation-visitor-page")).to_have_text(customer_site)
     expect(agent.get_by_test_id("conversation-visitor-browser")).to_contain_text("Chrome")
+    # how long they have been on the customer's site (embed.js passes it) and their clock
+    expect(agent.get_by_test_id("conversation-visitor-on-site")).to_have_text(
+        re.compile(r"^(less than a minute|\d+ min)$")
+    )
+    expect(agent.get_by_test_id("conversation-visitor-local-time")).to_contain_text("(")
     agent.get_by_test_id("conversation-claim-button").click()
     expect(agent.get_by_test_id("conversation-claimed-by")).to_contain_text("Ben")
     unread = site.locator('[data-handoff="unread"]')

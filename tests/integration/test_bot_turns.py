@@ -4,7 +4,6 @@ OpenAI-compatible HTTP server on loopback for streaming, tool calls and provider
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import col, select
@@ -20,13 +19,6 @@ from tests.support import openai_server as oa
 
 TOOLS_MODEL = "openai/gpt-4o-mini"  # litellm knows it takes tools
 JSON_MODEL = "openai/gpt-3.5-turbo-instruct"  # litellm says: no tools -> the JSON field
-
-
-@pytest.fixture
-def provider() -> Iterator[oa.OpenAIServer]:
-    server = oa.OpenAIServer()
-    yield server
-    server.close()
 
 
 async def use_provider(

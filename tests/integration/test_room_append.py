@@ -24,7 +24,7 @@ async def _post(session: AsyncSession, key: str, body: str) -> events.MessagePos
         await conversations.post_visitor_message(session=session, key=key, body=body)
     finally:
         events.unsubscribe(record)
-    (posted,) = seen
+    (posted,) = [e for e in seen if e.sender == "visitor"]  # (a handoff adds its own)
     return posted
 
 
@@ -77,3 +77,21 @@ async def test_a_new_or_other_room_never_appends(session: AsyncSession) -> None:
     other = _room()
     other.conversation_id = (started.conversation.id or 0) + 1
     assert not append_posted(other, posted)
+
+
+async def test_internal_notes_do_not_break_the_chain(session: AsyncSession) -> None:
+    from handoff_app.services import handoff, notes
+    from tests.conftest import make_staff
+
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await _post(session, started.key, "I need to speak to a human")  # a keyword: pending
+    agent = await make_staff(session)
+    await handoff.claim_conversation(session=session, conversation_id=cid, staff=agent)
+    room = _room()
+    await fill_conversation_room(room, cid)
+    await notes.post_note(session=session, conversation_id=cid, staff=agent, body="VIP")
+    posted = await _post(session, started.key, "hello?")
+    assert append_posted(room, posted)  # the note is not in the room, nor its predecessor
+    assert "VIP" not in [m.body for m in room.messages]
+    assert room.messages[-1].body == "hello?"
