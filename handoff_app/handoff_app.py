@@ -26,6 +26,7 @@ from handoff_app.states.staff_admin import StaffPageState
 from handoff_app.states.staff_auth import LoginState
 from handoff_app.states.visitor import VisitorState
 from handoff_app.sweeper import run_sweeper
+from handoff_app.tcp_nodelay import send_frames_at_once
 
 realtime.install()
 webhook.install()
@@ -41,6 +42,7 @@ app = rx.App(
         rx.el.script(src="/visitor-clock.js"),
     ],
 )
+app.register_lifespan_task(send_frames_at_once)
 app.register_lifespan_task(run_sweeper)
 app.register_lifespan_task(warm_up_models)
 app.add_page(visitor_page, route=routes.VISITOR, title="Support chat", on_load=VisitorState.load)
