@@ -19,6 +19,7 @@ RESYNC_ID = "live-resync-"
 # (name, snapshot {rows, seq, epoch, loads}, room epoch, room seq, ...change slots) -> rows.
 # `window.__handoffLive.resyncs` counts the resyncs asked for (the browser tests read it).
 MERGE_JS = """(name, snap, epoch, seq, ...slots) => {
+  if (typeof window === "undefined") return snap.rows || [];  // the build's prerender
   const live = (window.__handoffLive ??= { resyncs: 0 });
   let c = live[name];
   if (!c || c.snap !== snap) {

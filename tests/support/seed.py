@@ -7,6 +7,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handoff_app.config import async_database_url
 from handoff_app.db import make_async_engine
 from handoff_app.services import conversations, handoff
+from handoff_app.services.workspace import update_settings
+
+# long enough that no seeded row turns busy while a test or benchmark runs (the sweeper would
+# change them all at once)
+RESPONSE_TIMEOUT = 3600
 
 
 async def seed_pending(db_url: str, count: int) -> list[int]:
@@ -16,6 +21,7 @@ async def seed_pending(db_url: str, count: int) -> list[int]:
     ids: list[int] = []
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session:
+            await update_settings(session=session, response_timeout_seconds=RESPONSE_TIMEOUT)
             for n in range(count):
                 started = await conversations.start_conversation(session=session)
                 await conversations.post_visitor_message(
