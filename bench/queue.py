@@ -3,16 +3,18 @@
     .venv/bin/python -m bench.queue [--tabs 20] [--escalations 50] [--queue 500] [--check]
 
 Starts the app backend-only (one worker, a fresh migrated SQLite database in a temporary
-directory, loopback only) with `--queue` pending conversations already waiting (written
-through the services before the start), signs an agent in and measures:
+directory, loopback only), signs an agent in and measures:
 
 1. fan-out: `--tabs` staff tabs open on /agent; `--escalations` times, one visitor presses
    "Talk to a human"; the time from that send until each tab has decoded the delta that
-   puts the new row in its list (p50/p95/p99 over tabs x escalations);
-2. a long queue: a new tab loading /agent (connect, hydrate, the rows arrive), its time and
-   the JSON size of the state it received; then one change applied to that tab (a new
-   escalation, and a claim): the time until it shows and the state size sent to the tab for
-   it (every delta the tab receives meanwhile, badge and Reflex's router data included).
+   puts the new row in its list (p50/p95/p99 over tabs x escalations). The queue starts
+   empty and grows by one per escalation;
+2. a long queue: the fan-out tabs close, `--queue` pending conversations are written to the
+   database through the services (from this process: no push announces them), then a new
+   tab loads /agent (connect, hydrate, the rows arrive): its time and the JSON size of the
+   state it received; then one change applied to that tab (a new escalation, and a claim):
+   the time until it shows and the state size sent to the tab for it (every delta the tab
+   receives meanwhile, badge and Reflex's router data included).
 
 Sizes are the JSON of the deltas as decoded (the websocket frames add a few bytes each).
 `--check` exits 1 when a target is missed.
@@ -136,7 +138,7 @@ async def measure_change(
     return label, at - sent, sum(size(d) for d in deltas), changed_rows
 
 
-async def run(args: argparse.Namespace, server: AppServer, email: str) -> Results:
+async def run(args: argparse.Namespace, server: AppServer, db_url: str, email: str) -> Results:
     base = f"http://127.0.0.1:{server.port}"
     results = Results()
     token = await rs.sign_in(base, email, PASSWORD, WAIT)
@@ -144,7 +146,15 @@ async def run(args: argparse.Namespace, server: AppServer, email: str) -> Result
     try:
         print(f"{len(tabs)} staff tabs on /agent; measuring fan-out ...", flush=True)
         await measure_fanout(base, args, tabs, results)
-        print("measuring page loads and single changes ...", flush=True)
+        await asyncio.gather(*(t.close() for t in tabs))
+        tabs = []
+        started = time.perf_counter()
+        await seed_pending(db_url, args.queue)
+        print(
+            f"{args.queue} pending conversations written in "
+            f"{time.perf_counter() - started:.1f}s; measuring page loads and single changes ...",
+            flush=True,
+        )
         tab = await measure_load(base, token, results)
         tabs.append(tab)
         visitor, cid = await rs.visitor_with_conversation(base, timeout=WAIT)
@@ -174,7 +184,7 @@ def report(args: argparse.Namespace, results: Results) -> bool:
     p50, p95, p99, top = (percentile(results.fanout, q) for q in (50, 95, 99, 100))
     print(
         f"\nQueue fan-out: {args.tabs} staff tabs, {args.escalations} escalations "
-        f"(first one not counted), {args.queue} conversations already waiting, 1 worker, SQLite"
+        f"(first one not counted; the queue grows from empty), 1 worker, SQLite"
     )
     print(f"{'':28} {'n':>5} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}   (ms)")
     print(f"{'escalation -> every tab':28} {len(results.fanout):5d} {p50:8.1f} {p95:8.1f} "
@@ -229,14 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         migrate(db_url)
         run_cli(db_url, "create-owner", "--email", "owner@bench.test", "--password", PASSWORD)
         (email,) = asyncio.run(create_agents(db_url, 1))
-        started = time.perf_counter()
-        asyncio.run(seed_pending(db_url, args.queue))
-        print(f"{args.queue} pending conversations written in {time.perf_counter() - started:.1f}s")
         server = start_app(
             db_url=db_url, log_path=Path(tmp) / "app.log", backend_only=True, port=None, timeout=120
         )
         try:
-            results = asyncio.run(run(args, server, email))
+            results = asyncio.run(run(args, server, db_url, email))
         except BaseException:
             print(f"benchmark failed; app log tail:\n{server.log_tail(40)}", file=sys.stderr)
             raise

@@ -309,23 +309,26 @@ async def show_staff_badge(state: rx.State) -> None:
 
 async def join_staff_queue(state: rx.State) -> None:
     """Link the queue room and load the rows once into this tab (page load and resync)."""
-    room = await _join(state, StaffQueueRoom, STAFF_QUEUE_ROOM)
-    async with open_read_session() as session:
-        rows = await list_queue(session=session)
-    snapshots = await state.get_state(StaffListSnapshots)
-    snapshots.queue = QueueSnapshot(**snapshot_of(room, rows, snapshots.queue.loads))
-    # runs once this event released the room (its own task: never inside this handler's lock)
-    _pushes.schedule("forget-queue", lambda: _forget_sent(StaffQueueRoom, STAFF_QUEUE_ROOM))
+    await _join_list(state, StaffQueueRoom, STAFF_QUEUE_ROOM, list_queue)
 
 
 async def join_staff_bot(state: rx.State) -> None:
     """Link the bot room and load its rows once into this tab (the "All" tab and resync)."""
-    room = await _join(state, StaffBotRoom, STAFF_BOT_ROOM)
+    await _join_list(state, StaffBotRoom, STAFF_BOT_ROOM, list_bot_conversations)
+
+
+async def _join_list(
+    state: rx.State, cls: type[ChangeSlots], token: str, read: Callable[..., Awaitable[Any]]
+) -> None:
+    room = await _join(state, cls, token)
     async with open_read_session() as session:
-        rows = await list_bot_conversations(session=session)
+        rows = await read(session=session)
+    name, model = _SNAPSHOTS[cls]
     snapshots = await state.get_state(StaffListSnapshots)
-    snapshots.bot = BotSnapshot(**snapshot_of(room, rows, snapshots.bot.loads))
-    _pushes.schedule("forget-bot", lambda: _forget_sent(StaffBotRoom, STAFF_BOT_ROOM))
+    loads = getattr(snapshots, name).loads
+    setattr(snapshots, name, model(**snapshot_of(room, rows, loads)))
+    # runs once this event released the room (its own task: never inside this handler's lock)
+    _pushes.schedule(f"forget-{token}", lambda: _forget_sent(cls, token))
 
 
 async def leave_rooms(state: rx.State, *classes: type[Any]) -> None:
