@@ -62,6 +62,7 @@ test: setup chromium lint typecheck
 
 bench: setup
 	$(PY) -m bench.delivery
+	$(PY) -m bench.queue
 	$(PY) -m bench.judge
 
 clean:

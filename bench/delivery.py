@@ -206,7 +206,7 @@ async def run(args: argparse.Namespace, server: AppServer, emails: list[str]) ->
             [lambda t=t: connect("/agent", rs.staff_storage(t)) for t in tokens],  # type: ignore[misc]
         )
         for queue in queues:
-            await queue.wait_for(lambda s: "rows" in s.get(rs.STAFF_QUEUE_ROOM, {}), WAIT)
+            await queue.wait_for(rs.queue_loaded, WAIT)
         visitors = await gather_paced(
             args.connect_limit, [lambda: connect("/") for _ in range(args.visitors)]
         )

@@ -390,6 +390,7 @@ class QueueRow(BaseModel):
     deadline: str = ""  # the response deadline (ISO), "" when none (away)
     busy: bool = False  # the deadline passed with nobody claiming
     unread: int = 0  # visitor messages since the last agent reply
+    sort_key: str = ""  # browsers order rows by this alone (the query's order)
 
 
 class ConversationRow(BaseModel):
@@ -401,3 +402,4 @@ class ConversationRow(BaseModel):
     preview: str
     updated_at: str  # ISO: the last activity
     handled_by: str = ""  # closed: who had it last
+    sort_key: str = ""  # live lists: browsers order rows by this alone (the query's order)

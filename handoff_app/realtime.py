@@ -11,7 +11,8 @@ Rooms (shared tokens may not contain "_"):
 - `conv-<id>`: the visitor's tab and every staff tab viewing that conversation;
 - `ctx-<id>`: staff tabs viewing that conversation (the context panel, internal notes, the
   visitor's typing; never the visitor's tab: anything staff-only travels here);
-- `staff-queue` and `staff-badge`: staff tabs on the queue page (the rows, the unclaimed count).
+- `staff-queue`: staff tabs on the queue page, `staff-bot`: those showing the "All" tab. These
+  two carry only the changes to their lists: each tab loads the rows once (live_changes.py).
 
 Every event on a tab takes the locks of all the rooms that tab is linked to, and fans out to
 their other tabs, so a tab links only what its page shows: conversation pages link neither
@@ -26,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
+from pydantic import BaseModel
 from reflex.utils.prerequisites import get_app
 
 from handoff_app import events
@@ -34,6 +36,12 @@ from handoff_app.db import open_read_session
 from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
 from handoff_app.domain.messages import Sender
 from handoff_app.domain.visitor_context import describe_browser
+from handoff_app.live_changes import (
+    ChangeSlots,
+    forget_sent_changes,
+    record_changes,
+    snapshot_of,
+)
 from handoff_app.models import (
     BotAttempt,
     Conversation,
@@ -129,17 +137,37 @@ class ConversationContextRoom(rx.SharedState):
     bot_attempts: list[BotAttempt] = []
 
 
-class StaffQueueRoom(rx.SharedState):
-    """The live queue rows, shared by staff tabs on the queue page."""
+class StaffQueueRoom(ChangeSlots, rx.SharedState):
+    """Changes to the live queue rows, shared by staff tabs on the queue page (each tab loads
+    the rows themselves once, into `StaffListSnapshots.queue`; see live_changes.py)."""
 
+
+class StaffBotRoom(ChangeSlots, rx.SharedState):
+    """Changes to the conversations the bot is handling now (the queue page's "All" tab,
+    linked only while that tab is open; the rows load into `StaffListSnapshots.bot`)."""
+
+
+class QueueSnapshot(BaseModel):
     rows: list[QueueRow] = []
+    seq: int = 0
+    epoch: str = ""  # "" until loaded (and after the tab left the room)
+    loads: int = 0  # a new object for every load, even of identical rows
 
 
-class StaffBotRoom(rx.SharedState):
-    """The conversations the bot is handling now (the queue page's "All" tab, linked only
-    while that tab is open)."""
-
+class BotSnapshot(BaseModel):
     rows: list[ConversationRow] = []
+    seq: int = 0
+    epoch: str = ""
+    loads: int = 0
+
+
+class StaffListSnapshots(rx.State):
+    """Per tab: the staff lists as loaded once (page load, resync); the rooms above carry the
+    changes since. Never pushed to: the only per-list data sent to a tab after its load is
+    one change per changed row."""
+
+    queue: QueueSnapshot = QueueSnapshot()
+    bot: BotSnapshot = BotSnapshot()
 
 
 class StaffBadge(rx.State):
@@ -279,12 +307,12 @@ async def fill_context_room(room: ConversationContextRoom, conversation_id: int)
 
 async def fill_staff_queue(room: StaffQueueRoom) -> None:
     async with open_read_session() as session:
-        room.rows = await list_queue(session=session)
+        record_changes(room, await list_queue(session=session))
 
 
 async def fill_staff_bot(room: StaffBotRoom) -> None:
     async with open_read_session() as session:
-        room.rows = await list_bot_conversations(session=session)
+        record_changes(room, await list_bot_conversations(session=session))
 
 
 async def fill_staff_badge(badge: StaffBadge) -> None:
@@ -316,11 +344,27 @@ async def show_staff_badge(state: rx.State) -> None:
 
 
 async def join_staff_queue(state: rx.State) -> None:
-    await fill_staff_queue(await _join(state, StaffQueueRoom, STAFF_QUEUE_ROOM))
+    """Link the queue room and load the rows once into this tab (page load and resync)."""
+    await _join_list(state, StaffQueueRoom, STAFF_QUEUE_ROOM, list_queue)
 
 
 async def join_staff_bot(state: rx.State) -> None:
-    await fill_staff_bot(await _join(state, StaffBotRoom, STAFF_BOT_ROOM))
+    """Link the bot room and load its rows once into this tab (the "All" tab and resync)."""
+    await _join_list(state, StaffBotRoom, STAFF_BOT_ROOM, list_bot_conversations)
+
+
+async def _join_list(
+    state: rx.State, cls: type[ChangeSlots], token: str, read: Callable[..., Awaitable[Any]]
+) -> None:
+    room = await _join(state, cls, token)
+    async with open_read_session() as session:
+        rows = await read(session=session)
+    name, model = _SNAPSHOTS[cls]
+    snapshots = await state.get_state(StaffListSnapshots)
+    loads = getattr(snapshots, name).loads
+    setattr(snapshots, name, model(**snapshot_of(room, rows, loads)))
+    # runs once this event released the room (its own task: never inside this handler's lock)
+    _pushes.schedule(f"forget-{token}", lambda: _forget_sent(cls, token))
 
 
 async def leave_rooms(state: rx.State, *classes: type[Any]) -> None:
@@ -331,12 +375,22 @@ async def leave_rooms(state: rx.State, *classes: type[Any]) -> None:
     sign-in included), so instead the tab is re-linked to an empty room of its own, which
     nothing ever pushes to and no other tab shares (no lock contention).
     """
-    idle = f"idle-{state.router.session.client_token}"
-    for cls in classes or _ALL_ROOMS:
+    await _leave(state, state.router.session.client_token, classes or _ALL_ROOMS)
+
+
+async def _leave(state: rx.State, client_token: str, classes: tuple[type[Any], ...]) -> None:
+    idle = f"idle-{client_token}"
+    for cls in classes:
         room = await state.get_state(cls)
         linked = (room._reflex_internal_links or {}).get(cls.get_full_name())
         if linked and linked != idle:
             await room._link_to(idle)
+        if cls in _SNAPSHOTS:  # the rows this tab loaded go with the room
+            name, model = _SNAPSHOTS[cls]
+            snapshots = await state.get_state(StaffListSnapshots)
+            previous = getattr(snapshots, name)
+            if previous.epoch:
+                setattr(snapshots, name, model(loads=previous.loads + 1))
 
 
 _ALL_ROOMS: tuple[type[Any], ...] = (
@@ -345,6 +399,10 @@ _ALL_ROOMS: tuple[type[Any], ...] = (
     StaffQueueRoom,
     StaffBotRoom,
 )
+_SNAPSHOTS: dict[type[Any], tuple[str, type[QueueSnapshot | BotSnapshot]]] = {
+    StaffQueueRoom: ("queue", QueueSnapshot),
+    StaffBotRoom: ("bot", BotSnapshot),
+}
 
 
 # ---- pushing after events ------------------------------------------------------------------
@@ -429,10 +487,30 @@ def _wait_filler(waiting: WaitInfo) -> Callable[[ConversationRoom], Awaitable[No
 
 async def push_bot_rows() -> None:
     await _push(StaffBotRoom, STAFF_BOT_ROOM, fill_staff_bot)
+    await _forget_sent(StaffBotRoom, STAFF_BOT_ROOM)
 
 
 async def push_queue_rows() -> None:
     await _push(StaffQueueRoom, STAFF_QUEUE_ROOM, fill_staff_queue)
+    await _forget_sent(StaffQueueRoom, STAFF_QUEUE_ROOM)
+
+
+async def push_queue_rows_and_badge() -> None:
+    """In this order: the badge push opens every staff tab's state, which would send the
+    queue room's last change again to all of them if it came before `_forget_sent`."""
+    await push_queue_rows()
+    await push_badge()
+
+
+async def _forget_sent(cls: type[ChangeSlots], token: str) -> None:
+    """Once a change room's changes went out (their fan-out is computed under its lock, so
+    taking the lock again means it is done), stop Reflex sending them again (see
+    live_changes.forget_sent_changes)."""
+
+    async def forget(room: ChangeSlots) -> None:
+        forget_sent_changes(room)
+
+    await _push(cls, token, forget)
 
 
 async def push_badge() -> None:
@@ -543,8 +621,7 @@ async def on_event(event: events.ConversationEvent) -> None:
     # (If this push replaces a queued message push, the queue push below covers its preview.)
     _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid))
     _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
-    _pushes.schedule("queue-rows", push_queue_rows)
-    _pushes.schedule("badge", push_badge)
+    _pushes.schedule("queue-rows", push_queue_rows_and_badge)
     _pushes.schedule("bot-rows", push_bot_rows, min_interval=PREVIEW_INTERVAL)
     # the other waiting visitors' places in the queue (not urgent: at most once a second)
     _pushes.schedule("waiting-rooms", push_waiting_rooms, min_interval=PREVIEW_INTERVAL)
@@ -571,12 +648,7 @@ async def sign_out_tab(client_token: str) -> None:
         auth.staff_label = ""
         auth.staff_role = ""
         auth.session_ended = True
-        idle = f"idle-{client_token}"
-        for cls in _ALL_ROOMS:
-            room = await root.get_state(cls)
-            linked = (room._reflex_internal_links or {}).get(cls.get_full_name())
-            if linked and linked != idle:
-                await room._link_to(idle)
+        await _leave(root, client_token, _ALL_ROOMS)
 
 
 async def sign_out_tabs(client_tokens: list[str]) -> None:

@@ -8,9 +8,17 @@ import reflex as rx
 
 from handoff_app.components.badges import trigger_badge
 from handoff_app.components.canned import canned_section
+from handoff_app.components.live_list import live_rows, resync_button
 from handoff_app.components.staff_nav import staff_nav
 from handoff_app.models import ConversationRow, QueueRow
-from handoff_app.realtime import StaffBadge, StaffBotRoom, StaffQueueRoom
+from handoff_app.realtime import (
+    STAFF_BOT_ROOM,
+    STAFF_QUEUE_ROOM,
+    StaffBadge,
+    StaffBotRoom,
+    StaffListSnapshots,
+    StaffQueueRoom,
+)
 from handoff_app.states.agent_queue import AgentQueueState
 from handoff_app.states.staff_auth import StaffAuthState
 
@@ -255,10 +263,11 @@ def _empty(text: str) -> rx.Component:
 
 
 def _live_list() -> rx.Component:
+    rows = live_rows(STAFF_QUEUE_ROOM, StaffListSnapshots.queue, StaffQueueRoom, list[QueueRow])
     return rx.cond(
-        StaffQueueRoom.rows.length() == 0,  # type: ignore[attr-defined]
+        rows.length() == 0,  # type: ignore[attr-defined]
         _empty("Nobody is waiting. New handoffs appear here instantly."),
-        rx.vstack(rx.foreach(StaffQueueRoom.rows, _queue_item), width="100%", spacing="2"),
+        rx.vstack(rx.foreach(rows, _queue_item), width="100%", spacing="2"),
     )
 
 
@@ -296,8 +305,9 @@ def _closed_list() -> rx.Component:
 
 
 def _bot_list() -> rx.Component:
+    rows = live_rows(STAFF_BOT_ROOM, StaffListSnapshots.bot, StaffBotRoom, list[ConversationRow])
     return rx.cond(
-        StaffBotRoom.rows.length() == 0,  # type: ignore[attr-defined]
+        rows.length() == 0,  # type: ignore[attr-defined]
         _empty("The bot is not talking with anyone right now."),
         rx.vstack(
             rx.text(
@@ -305,7 +315,7 @@ def _bot_list() -> rx.Component:
                 size="2",
                 color="var(--gray-11)",
             ),
-            rx.foreach(StaffBotRoom.rows, lambda r: _conversation_row(r, closed=False)),
+            rx.foreach(rows, lambda r: _conversation_row(r, closed=False)),
             width="100%",
             spacing="2",
         ),
@@ -382,6 +392,8 @@ def agent_queue_page() -> rx.Component:
                 _live_list(),
             ),
             canned_section(),
+            resync_button(STAFF_QUEUE_ROOM, AgentQueueState.resync_queue),
+            resync_button(STAFF_BOT_ROOM, AgentQueueState.resync_bot),
             width="100%",
             max_width="960px",
             padding="1.25rem",

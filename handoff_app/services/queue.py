@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app.domain.lifecycle import CLOSED_STATUSES, HUMAN_STATUSES, ConversationStatus
 from handoff_app.domain.markdown import plain_text
+from handoff_app.domain.row_changes import ascending_key, descending_key
 from handoff_app.models import (
     Conversation,
     ConversationRow,
@@ -17,7 +18,10 @@ from handoff_app.models import (
     StaffUser,
 )
 
-QUEUE_LIMIT = 200
+# Browsers get the queue once per page load and then only the rows that change, so the
+# limit is a safety net, not a cost cap.
+QUEUE_LIMIT = 1000
+BOT_LIST_LIMIT = 200
 PREVIEW_CHARS = 90
 
 
@@ -36,7 +40,7 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
             col(Conversation.status).in_([status.value for status in HUMAN_STATUSES]),
             col(Escalation.id).in_(open_escalation_ids),
         )
-        .order_by(col(Escalation.requested_at))
+        .order_by(col(Escalation.requested_at), col(Escalation.id))
         .limit(QUEUE_LIMIT)
     )
     found = list((await session.exec(query)).all())
@@ -67,6 +71,7 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
                 ),
                 busy=escalation.busy_at is not None,
                 unread=unread.get(conversation.id, 0),
+                sort_key=ascending_key(escalation.requested_at, escalation.id or 0),
             )
         )
     return rows
@@ -118,13 +123,13 @@ def _last_body():  # type: ignore[no-untyped-def]
 
 
 async def list_bot_conversations(
-    *, session: AsyncSession, limit: int = QUEUE_LIMIT
+    *, session: AsyncSession, limit: int = BOT_LIST_LIMIT
 ) -> list[ConversationRow]:
     """Every conversation the bot is handling now, latest activity first (the "All" tab)."""
     query = (
         select(Conversation, _last_body())
         .where(Conversation.status == ConversationStatus.BOT.value)
-        .order_by(col(Conversation.updated_at).desc())
+        .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
         .limit(limit)
     )
     rows: list[ConversationRow] = []
@@ -139,6 +144,7 @@ async def list_bot_conversations(
                 visitor_label=conversation.visitor_label,
                 preview=_preview(body),
                 updated_at=conversation.updated_at.isoformat(),
+                sort_key=descending_key(conversation.updated_at, conversation.id),
             )
         )
     return rows

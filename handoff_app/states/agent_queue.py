@@ -75,6 +75,23 @@ class AgentQueueState(rx.State):
             await self._load_closed()
         return None
 
+    @rx.event
+    async def resync_queue(self):  # type: ignore[no-untyped-def]
+        """The browser saw a gap in the queue's changes: load the rows again."""
+        if await require_staff(self) is None:
+            return await refuse_page(self)
+        await join_staff_queue(self)
+        return None
+
+    @rx.event
+    async def resync_bot(self):  # type: ignore[no-untyped-def]
+        """The same for the bot's conversations (only while the "All" tab shows them)."""
+        if await require_staff(self) is None:
+            return await refuse_page(self)
+        if self.tab == "all":
+            await join_staff_bot(self)
+        return None
+
     async def _load_closed(self) -> None:
         staff = await require_staff(self)
         if staff is None:

@@ -142,7 +142,7 @@ async def visitor(cluster: Cluster) -> AsyncIterator[tuple[rs.ReflexSocket, int]
 
 
 def queue_row(state: rs.State, conversation_id: int) -> dict[str, object] | None:
-    rows = state.get(rs.STAFF_QUEUE_ROOM, {}).get("rows", [])
+    rows = rs.LiveList().rows(state) or []
     return next((r for r in rows if r["conversation_id"] == conversation_id), None)
 
 
@@ -166,7 +166,7 @@ async def test_a_handoff_on_worker_a_appears_live_in_the_queue_on_worker_b(
     queue = rs.ReflexSocket(cluster.url_b)
     await queue.connect("/agent", storage=rs.staff_storage(cluster.agents["Ada"]))
     try:
-        await queue.wait_for(lambda s: "rows" in s.get(rs.STAFF_QUEUE_ROOM, {}))
+        await queue.wait_for(rs.queue_loaded)
         assert queue_row(queue.state, conversation_id) is None  # still with the bot
         await rs.request_human(tab)
         row = await queue.wait_for(lambda s: queue_row(s, conversation_id))

@@ -67,11 +67,12 @@ def assert_no_room_data(tab: rs.ReflexSocket) -> None:
     assert conv_room.get("conversation_id", 0) == 0
     assert conv_room.get("messages", []) == []
     assert conv_room.get("status", "") == ""
-    queue = tab.state.get(rs.STAFF_QUEUE_ROOM, {})
-    assert queue.get("rows", []) == []
+    assert tab.state.get(rs.STAFF_LISTS, {}).get("queue", {}).get("rows", []) == []
+    assert rs.change_slots(tab.state) == []
     assert tab.state.get(rs.STAFF_BADGE, {}).get("unclaimed", 0) == 0
     assert not any(rs.CONVERSATION_ROOM in arrival.delta for arrival in tab.arrivals[1:])
     assert not any(rs.STAFF_QUEUE_ROOM in arrival.delta for arrival in tab.arrivals[1:])
+    assert not any(rs.STAFF_LISTS in arrival.delta for arrival in tab.arrivals[1:])
     assert not any(rs.STAFF_BADGE in arrival.delta for arrival in tab.arrivals[1:])
     assert not any(rs.CONTEXT_ROOM in arrival.delta for arrival in tab.arrivals[1:])
 
@@ -134,7 +135,7 @@ async def test_the_visitors_own_tab_cannot_act_as_staff(
     # live view (it reloads to get it back); it never gains anything.
     assert visitor.state[rs.CONVERSATION_ROOM]["status"] in ("pending", "")
     assert rs.messages_from(visitor.state, "agent") == []
-    assert visitor.state.get(rs.STAFF_QUEUE_ROOM, {}).get("rows", []) == []
+    assert visitor.state.get(rs.STAFF_LISTS, {}).get("queue", {}).get("rows", []) == []
     assert_untouched(app_db, conversation_id)
 
 

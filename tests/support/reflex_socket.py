@@ -26,6 +26,8 @@ AGENT_CONVERSATION = f"{ROOT}.handoff_app___states___agent_conversation____agent
 SETTINGS = f"{ROOT}.handoff_app___states___settings____settings_state"
 CONVERSATION_ROOM = f"{SHARED}.handoff_app___realtime____conversation_room"
 STAFF_QUEUE_ROOM = f"{SHARED}.handoff_app___realtime____staff_queue_room"
+STAFF_BOT_ROOM = f"{SHARED}.handoff_app___realtime____staff_bot_room"
+STAFF_LISTS = f"{ROOT}.handoff_app___realtime____staff_list_snapshots"
 STAFF_BADGE = f"{ROOT}.handoff_app___realtime____staff_badge"
 CONTEXT_ROOM = f"{SHARED}.handoff_app___realtime____conversation_context_room"
 STAFF_PAGE = f"{ROOT}.handoff_app___states___staff_admin____staff_page_state"
@@ -170,6 +172,55 @@ class ReflexSocket:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+
+
+class LiveList:
+    """What the browser's merge (components/live_list.py) shows for one live list, in Python:
+    the tab's snapshot with the room's later changes applied once each, in `sort_key` order.
+    `rows()` returns None when the tab must resync (a gap, or a new epoch)."""
+
+    def __init__(self, room: str = STAFF_QUEUE_ROOM, snapshot: str = "queue") -> None:
+        self.room, self.snapshot = room, snapshot
+        self._snap: dict[str, Any] | None = None
+        self._seq = 0
+        self._rows: dict[int, dict[str, Any]] = {}
+
+    def rows(self, state: State) -> list[dict[str, Any]] | None:
+        snap = state.get(STAFF_LISTS, {}).get(self.snapshot) or {}
+        if snap is not self._snap:
+            self._snap, self._seq = snap, snap.get("seq", 0)
+            self._rows = {r["conversation_id"]: r for r in snap.get("rows", [])}
+        if not snap.get("epoch"):
+            return []
+        room_ = state.get(self.room, {})
+        seq = room_.get("seq", 0)
+        if room_.get("epoch") != snap["epoch"] or seq < self._seq:
+            return None
+        found = {
+            c["seq"]: c
+            for name, c in room_.items()
+            if name[0] == "c" and name[1:].isdigit() and self._seq < c.get("seq", 0) <= seq
+        }
+        if len(found) != seq - self._seq:
+            return None
+        for n in range(self._seq + 1, seq + 1):
+            change = found[n]
+            if change["row"] is None:
+                self._rows.pop(change["key"], None)
+            else:
+                self._rows[change["key"]] = change["row"]
+        self._seq = seq
+        return sorted(self._rows.values(), key=lambda r: r["sort_key"])
+
+
+def queue_loaded(state: State) -> bool:
+    """The queue page's rows have arrived (the tab's snapshot of the live queue)."""
+    return bool(state.get(STAFF_LISTS, {}).get("queue", {}).get("epoch"))
+
+
+def change_slots(delta: State, room: str = STAFF_QUEUE_ROOM) -> list[dict[str, Any]]:
+    """The change slots a delta carries for `room`."""
+    return [c for n, c in delta.get(room, {}).items() if n[0] == "c" and n[1:].isdigit() and c]
 
 
 def _short(state: State, limit: int = 2000) -> str:
