@@ -139,7 +139,10 @@ class ConversationContextRoom(rx.SharedState):
 
 class StaffQueueRoom(ChangeSlots, rx.SharedState):
     """Changes to the live queue rows, shared by staff tabs on the queue page (each tab loads
-    the rows themselves once, into `StaffListSnapshots.queue`; see live_changes.py)."""
+    the rows themselves once, into `StaffListSnapshots.queue`; see live_changes.py), and the
+    unclaimed count those tabs show (one push for all of them: see `push_badge`)."""
+
+    unclaimed: int = 0
 
 
 class StaffBotRoom(ChangeSlots, rx.SharedState):
@@ -308,6 +311,9 @@ async def fill_context_room(room: ConversationContextRoom, conversation_id: int)
 async def fill_staff_queue(room: StaffQueueRoom) -> None:
     async with open_read_session() as session:
         record_changes(room, await list_queue(session=session))
+        unclaimed = await count_unclaimed(session=session)
+    if room.unclaimed != unclaimed:
+        room.unclaimed = unclaimed
 
 
 async def fill_staff_bot(room: StaffBotRoom) -> None:
@@ -346,6 +352,11 @@ async def show_staff_badge(state: rx.State) -> None:
 async def join_staff_queue(state: rx.State) -> None:
     """Link the queue room and load the rows once into this tab (page load and resync)."""
     await _join_list(state, StaffQueueRoom, STAFF_QUEUE_ROOM, list_queue)
+    room = await state.get_state(StaffQueueRoom)
+    async with open_read_session() as session:
+        unclaimed = await count_unclaimed(session=session)
+    if room.unclaimed != unclaimed:  # a room that expired starts again at 0
+        room.unclaimed = unclaimed
 
 
 async def join_staff_bot(state: rx.State) -> None:
@@ -491,15 +502,28 @@ async def push_bot_rows() -> None:
 
 
 async def push_queue_rows() -> None:
-    await _push(StaffQueueRoom, STAFF_QUEUE_ROOM, fill_staff_queue)
+    await _push_queue_rows()
+
+
+async def _push_queue_rows() -> set[str]:
+    """The queue's changes and unclaimed count; returns the tabs linked to the queue room."""
+    linked: set[str] = set()
+
+    async def fill(room: StaffQueueRoom) -> None:
+        await fill_staff_queue(room)
+        linked.update(room._linked_from)
+
+    await _push(StaffQueueRoom, STAFF_QUEUE_ROOM, fill)
     await _forget_sent(StaffQueueRoom, STAFF_QUEUE_ROOM)
+    return linked
 
 
 async def push_queue_rows_and_badge() -> None:
-    """In this order: the badge push opens every staff tab's state, which would send the
-    queue room's last change again to all of them if it came before `_forget_sent`."""
-    await push_queue_rows()
-    await push_badge()
+    """The queue room first: its tabs get the unclaimed count from it, in the same push, so
+    the badge push skips them (opening a tab linked to the room would fan the room out again
+    to every other tab linked to it: N tabs, N x N updates)."""
+    on_queue_page = await _push_queue_rows()
+    await push_badge(skip=on_queue_page)
 
 
 async def _forget_sent(cls: type[ChangeSlots], token: str) -> None:
@@ -513,11 +537,12 @@ async def _forget_sent(cls: type[ChangeSlots], token: str) -> None:
     await _push(cls, token, forget)
 
 
-async def push_badge() -> None:
-    """The new unclaimed count to every open staff tab, on any worker (each tab's own lock)."""
+async def push_badge(*, skip: set[str] | None = None) -> None:
+    """The new unclaimed count to every open staff tab but `skip`, on any worker (each tab's
+    own lock)."""
     async with open_read_session() as session:
         unclaimed = await count_unclaimed(session=session)
-        tabs = await online_tabs(session=session)
+        tabs = [t for t in await online_tabs(session=session) if t not in (skip or ())]
 
     async def show(badge: StaffBadge) -> None:
         if badge.unclaimed != unclaimed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from handoff_app import routes
@@ -10,9 +12,10 @@ from handoff_app.services.staff_tabs import HEARTBEAT_SECONDS
 from handoff_app.states.staff_auth import StaffAuthState
 
 
-def staff_nav() -> rx.Component:
-    """The bar on every staff page, with the live unclaimed count (pushed to each open staff
-    tab; filled on mount by the heartbeat)."""
+def staff_nav(unclaimed: Any = None) -> rx.Component:
+    """The bar on every staff page, with the live unclaimed count: `StaffBadge.unclaimed`
+    (pushed to each open staff tab; filled when the page loads), or on the queue page the
+    count its room carries."""
     return rx.hstack(
         rx.link(
             rx.hstack(
@@ -28,7 +31,7 @@ def staff_nav() -> rx.Component:
         rx.link(
             rx.hstack(
                 rx.text("Queue", size="2"),
-                _unclaimed_badge(),
+                _unclaimed_badge(StaffBadge.unclaimed if unclaimed is None else unclaimed),
                 align="center",
                 spacing="2",
             ),
@@ -102,10 +105,10 @@ def _nav_link(text: str | rx.Var[str], href: str, test_id: str) -> rx.Component:
     )
 
 
-def _unclaimed_badge() -> rx.Component:
+def _unclaimed_badge(unclaimed: Any) -> rx.Component:
     return rx.badge(
-        StaffBadge.unclaimed,
-        color_scheme=rx.cond(StaffBadge.unclaimed > 0, "red", "gray"),
+        unclaimed,
+        color_scheme=rx.cond(unclaimed > 0, "red", "gray"),
         variant="solid",
         radius="full",
         custom_attrs={

@@ -14,7 +14,6 @@ from handoff_app.models import ConversationRow, QueueRow
 from handoff_app.realtime import (
     STAFF_BOT_ROOM,
     STAFF_QUEUE_ROOM,
-    StaffBadge,
     StaffBotRoom,
     StaffListSnapshots,
     StaffQueueRoom,
@@ -184,7 +183,7 @@ def _tabs() -> rx.Component:
     return rx.hstack(
         _tab_button(
             "pending",
-            rx.hstack(rx.text("Pending"), rx.badge(StaffBadge.unclaimed, variant="surface")),
+            rx.hstack(rx.text("Pending"), rx.badge(StaffQueueRoom.unclaimed, variant="surface")),
             "queue-tab-pending",
         ),
         _tab_button("active", "Active", "queue-tab-active"),
@@ -363,12 +362,12 @@ def _availability() -> rx.Component:
 
 def agent_queue_page() -> rx.Component:
     return rx.vstack(
-        staff_nav(),
+        staff_nav(StaffQueueRoom.unclaimed),
         rx.vstack(
             rx.hstack(
                 rx.heading("Live queue", size="5"),
                 rx.badge(
-                    StaffBadge.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
+                    StaffQueueRoom.unclaimed.to_string() + " waiting",  # type: ignore[attr-defined]
                     color_scheme="amber",
                     variant="soft",
                     custom_attrs={"data-testid": "queue-waiting-count"},
