@@ -172,8 +172,8 @@ async def test_a_handoff_on_worker_a_appears_live_in_the_queue_on_worker_b(
         row = await queue.wait_for(lambda s: queue_row(s, conversation_id))
         assert row["status"] == "pending"
         assert row["trigger"] == "button"
-        # the unclaimed count in the navigation is its own (small) room, pushed alongside
-        await queue.wait_for(lambda s: s.get(rs.STAFF_BADGE, {}).get("unclaimed", 0) >= 1)
+        # the queue page's unclaimed count travels in the queue room, with the rows
+        await queue.wait_for(lambda s: s.get(rs.STAFF_QUEUE_ROOM, {}).get("unclaimed", 0) >= 1)
     finally:
         await queue.close()
 

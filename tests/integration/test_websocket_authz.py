@@ -70,6 +70,7 @@ def assert_no_room_data(tab: rs.ReflexSocket) -> None:
     assert tab.state.get(rs.STAFF_LISTS, {}).get("queue", {}).get("rows", []) == []
     assert rs.change_slots(tab.state) == []
     assert tab.state.get(rs.STAFF_BADGE, {}).get("unclaimed", 0) == 0
+    assert tab.state.get(rs.STAFF_QUEUE_ROOM, {}).get("unclaimed", 0) == 0
     assert not any(rs.CONVERSATION_ROOM in arrival.delta for arrival in tab.arrivals[1:])
     assert not any(rs.STAFF_QUEUE_ROOM in arrival.delta for arrival in tab.arrivals[1:])
     assert not any(rs.STAFF_LISTS in arrival.delta for arrival in tab.arrivals[1:])
