@@ -85,15 +85,13 @@ def record_changes(room: ChangeSlots, rows: Sequence[LiveRow]) -> int:
         forget_sent_changes(room)  # nothing new to send: not even the last change again
         return 0
     by_key = {row.conversation_id: row for row in rows}
-    first = room.seq + 1
+    newest = room.seq + len(changes)
     # only the newest CHANGE_SLOTS can be kept; a browser that needs the others reloads
-    for offset, change in enumerate(changes):
-        seq = first + offset
-        if len(changes) - offset > CHANGE_SLOTS:
-            continue
+    kept = changes[-CHANGE_SLOTS:]
+    for seq, change in enumerate(kept, start=newest - len(kept) + 1):
         row = None if change.removed else by_key[change.key].model_dump()
         setattr(room, slot_name(seq), {"seq": seq, "key": change.key, "row": row})
-    room.seq = first + len(changes) - 1
+    room.seq = newest
     room._fingerprints = fresh
     return len(changes)
 

@@ -29,6 +29,7 @@ from typing import Any
 import reflex as rx
 from pydantic import BaseModel
 from reflex.utils.prerequisites import get_app
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
 from handoff_app.coalescing import Coalescer
@@ -311,8 +312,12 @@ async def fill_context_room(room: ConversationContextRoom, conversation_id: int)
 async def fill_staff_queue(room: StaffQueueRoom) -> None:
     async with open_read_session() as session:
         record_changes(room, await list_queue(session=session))
-        unclaimed = await count_unclaimed(session=session)
-    if room.unclaimed != unclaimed:
+        await _show_unclaimed(room, session)
+
+
+async def _show_unclaimed(room: StaffQueueRoom, session: AsyncSession) -> None:
+    unclaimed = await count_unclaimed(session=session)
+    if room.unclaimed != unclaimed:  # assigned only when changed: Reflex sends every assignment
         room.unclaimed = unclaimed
 
 
@@ -351,12 +356,8 @@ async def show_staff_badge(state: rx.State) -> None:
 
 async def join_staff_queue(state: rx.State) -> None:
     """Link the queue room and load the rows once into this tab (page load and resync)."""
-    await _join_list(state, StaffQueueRoom, STAFF_QUEUE_ROOM, list_queue)
-    room = await state.get_state(StaffQueueRoom)
-    async with open_read_session() as session:
-        unclaimed = await count_unclaimed(session=session)
-    if room.unclaimed != unclaimed:  # a room that expired starts again at 0
-        room.unclaimed = unclaimed
+    # the count too: a room that expired starts again at 0
+    await _join_list(state, StaffQueueRoom, STAFF_QUEUE_ROOM, list_queue, also=_show_unclaimed)
 
 
 async def join_staff_bot(state: rx.State) -> None:
@@ -365,11 +366,20 @@ async def join_staff_bot(state: rx.State) -> None:
 
 
 async def _join_list(
-    state: rx.State, cls: type[ChangeSlots], token: str, read: Callable[..., Awaitable[Any]]
+    state: rx.State,
+    cls: type[ChangeSlots],
+    token: str,
+    read: Callable[..., Awaitable[Any]],
+    *,
+    also: Callable[[Any, AsyncSession], Awaitable[None]] | None = None,
 ) -> None:
+    """Link the tab to a live list's room and load the list once into its snapshot (`also`
+    fills the room's other vars, in the same read session)."""
     room = await _join(state, cls, token)
     async with open_read_session() as session:
         rows = await read(session=session)
+        if also is not None:
+            await also(room, session)
     name, model = _SNAPSHOTS[cls]
     snapshots = await state.get_state(StaffListSnapshots)
     loads = getattr(snapshots, name).loads

@@ -24,6 +24,17 @@ def _refusal() -> rx.Component:
     )
 
 
+def _actions(confirm: str, testid: str, **confirm_props: str) -> rx.Component:
+    """Cancel (closes the dialog) and the form's submit button, at the dialog's foot."""
+    return rx.hstack(
+        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+        rx.button(confirm, type="submit", custom_attrs={"data-testid": testid}, **confirm_props),
+        justify="end",
+        spacing="3",
+        width="100%",
+    )
+
+
 def reject_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
@@ -54,19 +65,8 @@ def reject_dialog() -> rx.Component:
                         width="100%",
                         custom_attrs={"data-testid": "conversation-reject-reason-input"},
                     ),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Cancel", type="button", variant="soft", color_scheme="gray")
-                        ),
-                        rx.button(
-                            "Return to queue",
-                            type="submit",
-                            color_scheme="amber",
-                            custom_attrs={"data-testid": "conversation-reject-confirm"},
-                        ),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
+                    _actions(
+                        "Return to queue", "conversation-reject-confirm", color_scheme="amber"
                     ),
                     spacing="3",
                     margin_top="1rem",
@@ -127,21 +127,7 @@ def transfer_dialog() -> rx.Component:
                             width="100%",
                             custom_attrs={"data-testid": "conversation-transfer-note-input"},
                         ),
-                        rx.hstack(
-                            rx.dialog.close(
-                                rx.button(
-                                    "Cancel", type="button", variant="soft", color_scheme="gray"
-                                )
-                            ),
-                            rx.button(
-                                "Transfer",
-                                type="submit",
-                                custom_attrs={"data-testid": "conversation-transfer-confirm"},
-                            ),
-                            justify="end",
-                            spacing="3",
-                            width="100%",
-                        ),
+                        _actions("Transfer", "conversation-transfer-confirm"),
                         spacing="3",
                         margin_top="1rem",
                         width="100%",

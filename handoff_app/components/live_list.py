@@ -12,7 +12,7 @@ import reflex as rx
 from reflex.vars.base import Var
 from reflex.vars.function import FunctionStringVar, FunctionVar
 
-from handoff_app.live_changes import CHANGE_SLOTS, KEY_FIELD, ChangeSlots
+from handoff_app.live_changes import CHANGE_SLOTS, KEY_FIELD, ChangeSlots, slot_name
 
 RESYNC_ID = "live-resync-"
 
@@ -59,7 +59,7 @@ _merge: FunctionVar[Any] = FunctionStringVar.create(MERGE_JS)
 
 def live_rows(name: str, snapshot: Any, room: type[ChangeSlots], row_type: Any) -> Var[Any]:
     """The rows to show: `snapshot` (a per-tab var) with `room`'s later changes applied."""
-    slots = [getattr(room, f"c{i}") for i in range(CHANGE_SLOTS)]
+    slots = [getattr(room, slot_name(i)) for i in range(CHANGE_SLOTS)]
     return _merge.call(name, snapshot, room.epoch, room.seq, *slots).to(row_type)
 
 
