@@ -41,6 +41,8 @@ def test_new_rows_arrive_in_order_and_a_tab_that_missed_changes_resyncs(
     marker = uuid.uuid4().hex[:6]
     agent = new_page()
     sign_in(agent, app_server, staff["ana"])
+    # the rows earlier tests left waiting: read them once the page shows its loaded list
+    agent.wait_for_function(f"() => {CACHE}?.['staff-queue']?.snap?.epoch")
     before = row_ids(agent)
     for n in range(3):
         escalate(new_page, app_server, f"Parcel {marker}-{n} never came")
