@@ -5,6 +5,7 @@ One engine per process (each worker builds its own on first use).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,18 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app.config import async_database_url, database_url
+from handoff_app.sqlite_on_loop import BUSY_TIMEOUT_MS, connect_on_loop
 
-_async_engine: AsyncEngine | None = None
-_session_factory: async_sessionmaker[AsyncSession] | None = None
-_read_session_factory: async_sessionmaker[AsyncSession] | None = None
-_read_engine: AsyncEngine | None = None
+BUSY_TIMEOUT_S = BUSY_TIMEOUT_MS / 1000
+
+
+@dataclass(frozen=True)
+class _Sessions:
+    engines: list[AsyncEngine]
+    write: async_sessionmaker[AsyncSession]
+    read: async_sessionmaker[AsyncSession]
+    scan: async_sessionmaker[AsyncSession]
+
+
+_sessions: _Sessions | None = None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while one writer commits; busy_timeout makes writers queue, not fail.
+    # WAL lets readers go on while one writer commits. (The busy timeout, how long a call waits
+    # for another connection's lock, is a connect argument: zero on the loop, see sqlite_on_loop.)
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -46,7 +56,9 @@ def _configure_sqlite(engine: sa.Engine, *, writer: bool = True) -> None:
         sa.event.listen(engine, "begin", _sqlite_begin_immediate)
 
 
-def make_async_engine(url: str, *, writer: bool = True) -> AsyncEngine:
+def make_async_engine(url: str, *, writer: bool = True, on_loop: bool = True) -> AsyncEngine:
+    """An async engine; on SQLite, `writer` (BEGIN IMMEDIATE, one connection) or a reader, and
+    `on_loop` (calls run on the event loop, see sqlite_on_loop) or on aiosqlite's thread."""
     if url.startswith("sqlite"):
         # SQLite has one write lock, and a writer that finds it taken sleeps in SQLite's busy
         # handler with growing back-off (1, 2, 5, 10 ... 100 ms) instead of being woken when it
@@ -56,7 +68,10 @@ def make_async_engine(url: str, *, writer: bool = True) -> AsyncEngine:
         # own engine and pool (WAL lets them read beside the writer).
         pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30} if writer else {}
         memory = ":memory:" in url or "mode=memory" in url
-        engine = create_async_engine(url, connect_args={"timeout": 15}, **({} if memory else pool))
+        connect_args: dict[str, Any] = (
+            {"async_creator_fn": connect_on_loop} if on_loop else {"timeout": BUSY_TIMEOUT_S}
+        )
+        engine = create_async_engine(url, connect_args=connect_args, **({} if memory else pool))
         _configure_sqlite(engine.sync_engine, writer=writer)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -64,39 +79,48 @@ def make_async_engine(url: str, *, writer: bool = True) -> AsyncEngine:
 
 def make_sync_engine(url: str | None = None) -> sa.Engine:
     url = url or database_url()
-    engine = sa.create_engine(url)
-    if url.startswith("sqlite"):
-        _configure_sqlite(engine)
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+    _configure_sqlite(engine)
     return engine
 
 
 def configure_database(async_url: str | None = None) -> None:
     """(Re)build this process's async engines, e.g. when tests point them at another database.
 
-    On SQLite, sessions that may write use an engine whose transactions start with BEGIN
-    IMMEDIATE (one writer at a time, queued by busy_timeout); read-only sessions use a second
-    engine with SQLite's default deferred transactions, which WAL lets run beside the writer.
-    PostgreSQL needs no such split: both names share one engine.
+    On SQLite, three engines: sessions that may write use one whose transactions start with
+    BEGIN IMMEDIATE (one writer at a time, queued in its one-connection pool); read-only
+    sessions use a second with SQLite's deferred transactions, which WAL lets run beside the
+    writer; both run their calls on the event loop (sqlite_on_loop). Reads that may scan a
+    large table use a third, on aiosqlite's thread. PostgreSQL needs no split: one engine.
     """
-    global _async_engine, _session_factory, _read_session_factory, _read_engine
+    global _sessions
     url = async_url or async_database_url()
-    _async_engine = make_async_engine(url)
-    _read_engine = read_engine = (
-        make_async_engine(url, writer=False) if url.startswith("sqlite") else None
+    writer = make_async_engine(url)
+    reader = scanner = writer
+    if url.startswith("sqlite"):
+        reader = make_async_engine(url, writer=False)
+        scanner = make_async_engine(url, writer=False, on_loop=False)
+    write, read, scan = (
+        async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        for engine in (writer, reader, scanner)
     )
-    _session_factory = async_sessionmaker(
-        _async_engine, class_=AsyncSession, expire_on_commit=False
-    )
-    _read_session_factory = async_sessionmaker(
-        read_engine or _async_engine, class_=AsyncSession, expire_on_commit=False
-    )
+    engines = [writer, reader, scanner] if reader is not writer else [writer]
+    _sessions = _Sessions(engines=engines, write=write, read=read, scan=scan)
 
 
 async def dispose_engines() -> None:
     """Close every pooled connection of this process (CLI commands and tests call this)."""
-    for engine in (_async_engine, _read_engine):
-        if engine is not None:
-            await engine.dispose()
+    for engine in _sessions.engines if _sessions is not None else ():
+        await engine.dispose()
+
+
+def _configured() -> _Sessions:
+    if _sessions is None:
+        configure_database()
+    assert _sessions is not None
+    return _sessions
 
 
 def open_session() -> AsyncSession:
@@ -105,15 +129,15 @@ def open_session() -> AsyncSession:
     Keep it short and never leave a transaction open while awaiting other work: on SQLite its
     transaction holds the single write lock until it ends.
     """
-    if _session_factory is None:
-        configure_database()
-    assert _session_factory is not None
-    return _session_factory()
+    return _configured().write()
 
 
 def open_read_session() -> AsyncSession:
     """A session for reads only (queries, room refreshes): never blocks or waits for writers."""
-    if _read_session_factory is None:
-        configure_database()
-    assert _read_session_factory is not None
-    return _read_session_factory()
+    return _configured().read()
+
+
+def open_scan_session() -> AsyncSession:
+    """A session for reads that may scan a large table (text searches): on SQLite they run on
+    a thread, so a slow query never stalls the event loop."""
+    return _configured().scan()

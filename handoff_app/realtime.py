@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import reflex as rx
@@ -435,20 +436,54 @@ async def _push(cls: type[Any], token: str, fill: Callable[[Any], Awaitable[None
         await fill(await root.get_state(cls))
 
 
-async def push_conversation(
-    conversation_id: int, *, preview: bool = False, resync: bool = False
+@dataclass
+class RoomWork:
+    """What a conversation room still has to show, gathered until its push runs.
+
+    One lane per conversation (coalescer key `room-<id>`): a message never overtakes the
+    status change committed before it (a visitor must not read the agent's first words under
+    "waiting for an agent"), and a burst costs at most two pushes."""
+
+    refill: bool = False  # read the status and the new messages from the database
+    resync: bool = False  # reload the whole window (an existing message changed)
+    posted: list[events.MessagePosted] = field(default_factory=list)
+
+
+_room_work: dict[int, RoomWork] = {}
+
+
+def want_room_push(
+    conversation_id: int,
+    *,
+    refill: bool = False,
+    resync: bool = False,
+    posted: events.MessagePosted | None = None,
 ) -> None:
-    """Update the conversation's room; with `preview` (a new message), also refresh the queue
-    rows if the conversation is in the queue (the room's fresh status says so)."""
+    work = _room_work.setdefault(conversation_id, RoomWork())
+    work.refill |= refill or resync
+    work.resync |= resync
+    if posted is not None:
+        work.posted.append(posted)
+    _pushes.schedule(f"room-{conversation_id}", lambda: push_room(conversation_id))
+
+
+async def push_room(conversation_id: int) -> None:
+    """Show the room's gathered work: a refill reads the database (which holds any posted
+    message too); posted messages alone are appended as they were posted when the room is up
+    to date (no database read), else read. Then the previews."""
+    work = _room_work.pop(conversation_id, None)
+    if work is None:
+        return  # an earlier run took it
     status = ""
 
     async def fill(room: ConversationRoom) -> None:
         nonlocal status
-        await fill_conversation_room(room, conversation_id, resync=resync)
+        if work.refill or not all(append_posted(room, p) for p in work.posted):
+            await fill_conversation_room(room, conversation_id, resync=work.resync)
         status = room.status
 
     await _push(ConversationRoom, conversation_room(conversation_id), fill)
-    _schedule_previews(status, preview=preview)
+    _schedule_previews(status, preview=bool(work.posted))
 
 
 def _schedule_previews(status: str, *, preview: bool) -> None:
@@ -458,22 +493,6 @@ def _schedule_previews(status: str, *, preview: bool) -> None:
         _pushes.schedule("bot-rows", push_bot_rows, min_interval=PREVIEW_INTERVAL)
     if preview and status in HUMAN_STATUSES:
         _pushes.schedule("queue-previews", push_queue_rows, min_interval=PREVIEW_INTERVAL)
-
-
-async def push_message(posted: events.MessagePosted) -> None:
-    """A new message: appended as it was posted when the room is up to date (no database
-    read), else read from the database; then the previews, as for `push_conversation`."""
-    cid = posted.conversation_id
-    status = ""
-
-    async def fill(room: ConversationRoom) -> None:
-        nonlocal status
-        if not append_posted(room, posted):
-            await fill_conversation_room(room, cid)
-        status = room.status
-
-    await _push(ConversationRoom, conversation_room(cid), fill)
-    _schedule_previews(status, preview=True)
 
 
 async def push_context(conversation_id: int) -> None:
@@ -639,7 +658,7 @@ async def on_event(event: events.ConversationEvent) -> None:
         _pushes.schedule(f"draft-{cid}", lambda: push_draft(event), min_interval=DRAFT_INTERVAL)
         return
     if isinstance(event, events.MessageRated):  # an existing message changed: rebuild
-        _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid, resync=True))
+        want_room_push(cid, resync=True)
         _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))  # what the bot tried
         return
     if isinstance(event, events.NotePosted):  # staff only: the context room, never conv-<id>
@@ -647,14 +666,12 @@ async def on_event(event: events.ConversationEvent) -> None:
         return
     if isinstance(event, events.MessagePosted):
         _clear_typing_after(event)
-        # a key of its own: a message push never replaces a queued status push, nor the reverse
-        _pushes.schedule(f"msg-{cid}", lambda: push_message(event))
+        want_room_push(cid, posted=event)
         if event.sender == Sender.BOT.value:  # what the bot tried, for staff watching live
             _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
         return
     # A status change: the room, the context panel, the queue rows and the unclaimed count.
-    # (If this push replaces a queued message push, the queue push below covers its preview.)
-    _pushes.schedule(f"conv-{cid}", lambda: push_conversation(cid))
+    want_room_push(cid, refill=True)
     _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
     _pushes.schedule("queue-rows", push_queue_rows_and_badge)
     _pushes.schedule("bot-rows", push_bot_rows, min_interval=PREVIEW_INTERVAL)

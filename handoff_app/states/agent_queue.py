@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from handoff_app import routes
-from handoff_app.db import open_read_session, open_session
+from handoff_app.db import open_read_session, open_scan_session, open_session
 from handoff_app.domain.lifecycle import TransitionNotAllowed
 from handoff_app.models import ConversationRow
 from handoff_app.realtime import (
@@ -97,7 +97,7 @@ class AgentQueueState(rx.State):
         if staff is None:
             self.closed_rows = []
             return
-        async with open_read_session() as session:
+        async with open_scan_session() as session:  # a text search: off the event loop
             self.closed_rows = await list_closed(
                 session=session, staff=staff, search=self.closed_search
             )

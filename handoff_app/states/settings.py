@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 
 from handoff_app.config import public_url
-from handoff_app.db import open_read_session, open_session
+from handoff_app.db import open_read_session, open_scan_session, open_session
 from handoff_app.domain.messages import InvalidMessage
 from handoff_app.domain.settings_form import embed_snippet
 from handoff_app.realtime import leave_rooms
@@ -71,7 +71,7 @@ class SettingsState(rx.State):
             return rx.redirect("/agent", replace=True)  # agents have no settings page
         async with open_read_session() as session:
             self._show(settings_view(await get_workspace_settings(session=session)))
-            self.articles = await knowledge.search_articles(session=session, query=self.kb_query)
+        await self._reload_articles()
         self.editing_id = -1
         self.loaded = True
         return None
@@ -99,7 +99,7 @@ class SettingsState(rx.State):
     # ---- knowledge base --------------------------------------------------------------------
 
     async def _reload_articles(self) -> None:
-        async with open_read_session() as session:
+        async with open_scan_session() as session:  # a text search: off the event loop
             self.articles = await knowledge.search_articles(session=session, query=self.kb_query)
 
     @rx.event
