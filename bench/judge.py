@@ -39,6 +39,10 @@ from handoff_app.domain.keywords import DEFAULT_HANDOFF_KEYWORDS, find_handoff_k
 
 EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "eval" / "escalation.jsonl"
 CATEGORIES = ("human_request", "frustration", "sensitive", "ordinary", "keyword_trap")
+# "fresh": written in session 4, after an error on the test half had been looked at (it led to
+# requiring a request for a person to name one): a check that the change generalises, never
+# used to choose anything
+SPLITS_REPORTED = (("test", "the test half"), ("fresh", "the fresh set"))
 BASELINE_WORDS = (*DEFAULT_HANDOFF_KEYWORDS, "human", "agent", "person", "manager", "someone")
 
 
@@ -206,6 +210,18 @@ def report(
     return metrics
 
 
+def evaluate(examples: Sequence[Example]) -> None:
+    judged = asyncio.run(judgments(examples))
+    print(measure(examples, [j.escalate for j in judged]).line("judge (keywords + local/kb)"))
+    traps = [j for e, j in zip(examples, judged, strict=True) if e.category == "keyword_trap"]
+    print(
+        f"{'':<34} keyword traps escalated: {sum(j.trigger == 'keyword' for j in traps)} by a "
+        f"default keyword, {sum(j.trigger == 'ai' for j in traps)} by the model, of {len(traps)}"
+    )
+    report("judge, lexical fallback (no model)", examples, lexical_all)
+    report("baseline: keyword substrings", examples, lambda ex: [baseline(e.text) for e in ex])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.judge")
     parser.add_argument("--calibrate", action="store_true", help="fit thresholds (calibration)")
@@ -213,18 +229,12 @@ def main() -> None:
     if args.calibrate:
         calibrate(load_eval_set("calibration"))
         return
-    test = load_eval_set("test")
-    print(f"escalation judgment on the test half of {EVAL_SET.name}: {len(test)} messages")
     print(f"sensitive topics: {', '.join(EVAL_SENSITIVE_TOPICS)}")
-    judged = asyncio.run(judgments(test))
-    print(measure(test, [j.escalate for j in judged]).line("judge (keywords + local/kb)"))
-    traps = [j for e, j in zip(test, judged, strict=True) if e.category == "keyword_trap"]
-    print(
-        f"{'':<34} keyword traps escalated: {sum(j.trigger == 'keyword' for j in traps)} by a "
-        f"default keyword, {sum(j.trigger == 'ai' for j in traps)} by the model, of {len(traps)}"
-    )
-    report("judge, lexical fallback (no model)", test, lexical_all)
-    report("baseline: keyword substrings", test, lambda ex: [baseline(e.text) for e in ex])
+    for split, title in SPLITS_REPORTED:
+        examples = load_eval_set(split)
+        print(f"\nescalation judgment on {title} of {EVAL_SET.name}: {len(examples)} messages")
+        evaluate(examples)
+    print()
     intent.warm_up()
     timings, alone = asyncio.run(provider_overhead())
     for name, values in (

@@ -5,7 +5,9 @@ embeddings) with prototype phrases of "asks for a person" and "is frustrated", w
 ordinary shop questions that share their words ("human-readable", "agent field", "escalate a
 ticket") so those are not mistaken for requests, and with each of the owner's sensitive topics;
 each clause of a longer message is compared too ("I never got my refund and I'm calling my
-lawyer").
+lawyer"). A request for a person must also name one, a way to reach one, or the bot to get away
+from (`mentions_a_person`): "…can I return it?" is shaped like "can someone call me back" but
+asks for nothing of the kind.
 Thresholds were calibrated on the calibration half of tests/eval/escalation.jsonl only. Without
 the model files the lexical fallback of `bot/intent_rules.py` (patterns) judges instead.
 """
@@ -25,6 +27,7 @@ from handoff_app.bot.intent_rules import (
     SENSITIVE,
     Intent,
     detect_escalation_lexically,
+    mentions_a_person,
 )
 from handoff_app.bot.retrieval import Passage, passage_vector
 
@@ -135,6 +138,7 @@ class Scores:
     frustration: float
     ordinary: float
     topics: tuple[tuple[str, float], ...]
+    names_a_person: bool = True  # a request for a person must name one (mentions_a_person)
 
 
 _PROTOTYPE_CACHE: dict[tuple[str, ...], Vector] = {}
@@ -206,6 +210,7 @@ def score_message(
             + [float(np.dot(v, vector)) for p in knowledge if (v := passage_vector(p)) is not None]
         ),
         topics=tuple((t, best_clause(_topic_matrix(t))) for t in sensitive_topics if t.strip()),
+        names_a_person=mentions_a_person(message),
     )
 
 
@@ -215,10 +220,11 @@ def judge_scores(scores: Scores, thresholds: Thresholds = DEFAULT_THRESHOLDS) ->
     for topic, score in sorted(scores.topics, key=lambda ts: ts[1], reverse=True):
         if score >= t.sensitive and score >= scores.ordinary - t.sensitive_slack:
             return Intent(SENSITIVE, f"The visitor raised a sensitive topic: {topic}.", score)
-    candidates = [
-        (scores.human_request, t.human_request, t.human_request_slack, HUMAN_REQUEST),
-        (scores.frustration, t.frustration, t.frustration_slack, FRUSTRATION),
-    ]
+    candidates = [(scores.frustration, t.frustration, t.frustration_slack, FRUSTRATION)]
+    if scores.names_a_person:
+        candidates.append(
+            (scores.human_request, t.human_request, t.human_request_slack, HUMAN_REQUEST)
+        )
     for score, cut, slack, kind in sorted(candidates, reverse=True):
         if score >= cut and score >= scores.ordinary - slack:
             reason = (

@@ -56,11 +56,13 @@ async def test_a_failing_provider_does_not_escalate_and_says_why() -> None:
 
 
 def test_eval_set_is_large_split_and_covers_every_category() -> None:
-    rows = load_eval_set()
+    everything = load_eval_set()
+    assert len({r.text for r in everything}) == len(everything)
+    # the "fresh" set is a later check on new phrasings, reported apart (bench/judge.py)
+    assert {r.split for r in everything} == {"calibration", "test", "fresh"}
+    rows = [r for r in everything if r.split != "fresh"]
     assert len(rows) >= 150
-    assert len({r.text for r in rows}) == len(rows)
     by_split = Counter(r.split for r in rows)
-    assert set(by_split) == {"calibration", "test"}
     assert 0.4 <= by_split["calibration"] / len(rows) <= 0.6
     for category in CATEGORIES:
         in_category = [r for r in rows if r.category == category]
@@ -73,10 +75,9 @@ async def test_judge_f1_on_the_test_half_is_at_least_095() -> None:
     judged = await judgments(test)
     metrics = measure(test, [j.escalate for j in judged])
     assert metrics.f1 >= 0.95, metrics
-    # the model escalates at most 5% of keyword traps (a default keyword may: "real person"
-    # is one, and "what does a real person plan cost?" is a trap)
-    traps = [j for e, j in zip(test, judged, strict=True) if e.category == "keyword_trap"]
-    assert sum(j.trigger == "ai" for j in traps) / len(traps) <= 0.05
+    # at most 5% of keyword traps escalate, whatever the cause (a default keyword does:
+    # "real person" is one, and "what does a real person plan cost?" is a trap)
+    assert metrics.trap_false_triggers <= 0.05, metrics
 
 
 def test_judge_command_reads_json_lines_and_writes_one_verdict_each() -> None:

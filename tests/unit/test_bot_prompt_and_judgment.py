@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from handoff_app.bot.intent import FRUSTRATION, HUMAN_REQUEST, detect_escalation_lexically
+from handoff_app.bot.intent import (
+    FRUSTRATION,
+    HUMAN_REQUEST,
+    Scores,
+    detect_escalation_lexically,
+    judge_scores,
+)
+from handoff_app.bot.intent_rules import mentions_a_person
 from handoff_app.bot.prompt import build_system_prompt, parse_knowledge, parse_sensitive_topics
 from handoff_app.bot.retrieval import Passage
 from handoff_app.bot.tools import ESCALATE_TOOL, find_escalation, offers_escalation, read_reason
@@ -69,3 +78,29 @@ def test_lexical_fallback_leaves_ordinary_questions_alone(text: str) -> None:
 def test_lexical_fallback_matches_topics_by_their_words() -> None:
     found = detect_escalation_lexically("My lawyer will call you", TOPICS)
     assert found is not None and "legal threat" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("The humanities book I ordered is missing a page, can I return it?", False),
+        ("can I return it?", False),
+        ("how long does shipping take?", False),
+        ("Please forward me to whoever handles complaints", True),
+        ("get a human on the line", True),
+        ("Could someone from your company reach out to me by phone?", True),
+        ("I want to be helped by a person, not software", True),
+    ],
+)
+def test_a_request_for_a_person_must_name_one(text: str, names: bool) -> None:
+    assert mentions_a_person(text) is names
+
+
+def test_the_semantic_judgment_needs_a_named_person_for_a_human_request() -> None:
+    shaped_like_a_request = Scores(
+        human_request=0.9, frustration=0.0, ordinary=0.0, topics=(), names_a_person=False
+    )
+    assert judge_scores(shaped_like_a_request) is None
+    named = dataclasses.replace(shaped_like_a_request, names_a_person=True)
+    verdict = judge_scores(named)
+    assert verdict is not None and verdict.kind == HUMAN_REQUEST
