@@ -34,6 +34,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handoff_app.bot.warmup import READY as MODEL_READY
 from handoff_app.config import async_database_url
 from handoff_app.db import make_async_engine
 from handoff_app.services.staff import create_staff
@@ -333,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             db_url=db_url, log_path=Path(tmp) / "app.log", backend_only=True, port=None, timeout=120
         )
         try:
+            server.wait_for_log(MODEL_READY)  # measure a warm server, not its start-up
             results = asyncio.run(run(args, server, emails))
         except BaseException:
             print(f"benchmark failed; app log tail:\n{server.log_tail(40)}", file=sys.stderr)

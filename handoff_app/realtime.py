@@ -69,8 +69,7 @@ from handoff_app.services.transcript import (
 from handoff_app.services.transitions import staff_label
 from handoff_app.services.waiting import (
     WaitInfo,
-    queue_positions,
-    recent_waits,
+    queue_wait_infos,
     wait_info,
 )
 from handoff_app.services.workspace import get_workspace_settings
@@ -81,6 +80,9 @@ STAFF_QUEUE_ROOM = "staff-queue"
 STAFF_BOT_ROOM = "staff-bot"
 DRAFT_INTERVAL = 0.05  # seconds between pushes of a streaming answer
 PREVIEW_INTERVAL = 1.0  # seconds between queue pushes made only to refresh previews
+# Waiting visitors' places wait this long after a queue change: with hundreds waiting they
+# are hundreds of pushes, and the staff tabs and the conversation's own room go first.
+WAITING_ROOMS_DELAY = 0.2
 # A typing indicator clears itself this long after the last "typing" (a closed tab never
 # sends its "stopped"); clients repeat "typing" every few seconds while typing goes on.
 TYPING_TIMEOUT = 6.0
@@ -505,17 +507,12 @@ async def push_context(conversation_id: int) -> None:
 
 async def push_waiting_rooms() -> None:
     """Every waiting visitor's place in the queue and estimate, after the queue changed."""
+    await asyncio.sleep(WAITING_ROOMS_DELAY)
     async with open_read_session() as session:
-        positions = await queue_positions(session=session)
-        waits = await recent_waits(session=session)
-        infos = {
-            cid: await wait_info(
-                session=session, conversation_id=cid, positions=positions, waits=waits
-            )
-            for cid in positions
-        }
+        infos = await queue_wait_infos(session=session)
     for cid, info in infos.items():
         await _push(ConversationRoom, conversation_room(cid), _wait_filler(info))
+        await asyncio.sleep(0)  # a long queue: let the other tasks run between rooms
 
 
 def _wait_filler(waiting: WaitInfo) -> Callable[[ConversationRoom], Awaitable[None]]:

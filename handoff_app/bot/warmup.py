@@ -6,13 +6,22 @@ import asyncio
 import logging
 
 from handoff_app.bot.intent import warm_up
+from handoff_app.bot.judge import judge_first_message
 
 log = logging.getLogger(__name__)
+READY = "handoff_app: bot ready"
 
 
 async def warm_up_models() -> None:
-    """Off the event loop, so the first visitor does not wait ~2 s for the model to load."""
+    """Load the model off the event loop and make one offline litellm call, so the first
+    visitor does not wait seconds for either."""
     try:
-        await asyncio.to_thread(warm_up)
+        loaded = await asyncio.to_thread(warm_up)
     except Exception:
         log.exception("could not load the embedding model: the lexical fallback is in use")
+        loaded = False
+    # litellm imports much on its first call (~2 s here): make that call now, offline
+    await judge_first_message("hello", keywords=(), sensitive_topics=())
+    # on stdout, as the server's own start-up lines (benchmarks wait for it: see bench/)
+    how = "embedding model loaded" if loaded else "lexical fallback"
+    print(f"{READY} ({how})", flush=True)

@@ -136,33 +136,53 @@ async def recent_waits(*, session: AsyncSession, now: datetime | None = None) ->
     ]
 
 
-async def wait_info(
-    *,
-    session: AsyncSession,
-    conversation_id: int,
-    positions: dict[int, int] | None = None,
-    waits: list[float] | None = None,
-) -> WaitInfo:
-    """What a visitor in the queue sees; the optional maps let a caller that updates many
-    waiting visitors at once read them once."""
+async def wait_info(*, session: AsyncSession, conversation_id: int) -> WaitInfo:
+    """What a visitor in the queue sees."""
     escalation = await _open_escalation(session, conversation_id)
     if escalation is None or escalation.claimed_at is not None:
         return WaitInfo()
-    if positions is None:
-        positions = await queue_positions(session=session)
-    position = positions.get(conversation_id, 0)
+    position = (await queue_positions(session=session)).get(conversation_id, 0)
+    waits = await recent_waits(session=session) if _state(escalation) == WaitState.WAITING else []
+    return _describe(escalation, position, waits)
+
+
+async def queue_wait_infos(*, session: AsyncSession) -> dict[int, WaitInfo]:
+    """What every visitor in the queue sees, by conversation, in two queries (the queue changed:
+    everybody's place may have)."""
+    result = await session.exec(
+        select(Escalation)
+        .join(Conversation, col(Conversation.id) == col(Escalation.conversation_id))
+        .where(
+            Conversation.status == ConversationStatus.PENDING,
+            col(Escalation.closed_at).is_(None),
+        )
+        .order_by(col(Escalation.requested_at), col(Escalation.id))
+    )
+    positions: dict[int, int] = {}
+    newest: dict[int, Escalation] = {}  # as _open_escalation: the latest open one counts
+    for escalation in result.all():
+        cid = escalation.conversation_id
+        positions.setdefault(cid, len(positions) + 1)
+        if cid not in newest or (escalation.id or 0) > (newest[cid].id or 0):
+            newest[cid] = escalation
+    waits = await recent_waits(session=session)
+    return {
+        cid: _describe(escalation, positions[cid], waits)
+        for cid, escalation in newest.items()
+        if escalation.claimed_at is None
+    }
+
+
+def _state(escalation: Escalation) -> str:
     if escalation.away:
-        state = WaitState.AWAY
-    elif escalation.busy_at is not None:
-        state = WaitState.BUSY
-    else:
-        state = WaitState.WAITING
-    if waits is None and state == WaitState.WAITING:
-        waits = await recent_waits(session=session)
+        return WaitState.AWAY
+    return WaitState.BUSY if escalation.busy_at is not None else WaitState.WAITING
+
+
+def _describe(escalation: Escalation, position: int, waits: list[float]) -> WaitInfo:
+    state = _state(escalation)
     estimate = (
-        describe_wait(estimate_wait_seconds(waits or [], position))
-        if state == WaitState.WAITING
-        else ""
+        describe_wait(estimate_wait_seconds(waits, position)) if state == WaitState.WAITING else ""
     )
     return WaitInfo(
         state=state,

@@ -196,6 +196,25 @@ async def test_queue_positions_and_the_estimate(session: AsyncSession) -> None:
     assert info.estimate == "less than a minute"  # one claim, a few ms after its request
 
 
+async def test_the_whole_queue_read_at_once_matches_each_visitor_read_alone(
+    session: AsyncSession,
+) -> None:
+    """`queue_wait_infos` (what every waiting visitor sees, in two queries) agrees with
+    `wait_info` for each: places, estimates, busy, and contact details."""
+    cids = [await escalated(session, f"w{i}") for i in range(5)]
+    agent = await make_staff(session)
+    await handoff.claim_conversation(session=session, conversation_id=cids[0], staff=agent)
+    await waiting.leave_contact(session=session, conversation_id=cids[2], contact="a@b.example")
+    await waiting.mark_overdue_busy(session=session, now=utcnow() + timedelta(days=1))
+    session.expire_all()
+    everyone = await waiting.queue_wait_infos(session=session)
+    assert sorted(everyone) == sorted(cids[1:])  # the claimed one is no longer waiting
+    for cid in cids[1:]:
+        assert everyone[cid] == await waiting.wait_info(session=session, conversation_id=cid)
+    assert [everyone[c].position for c in cids[1:]] == [1, 2, 3, 4]
+    assert everyone[cids[2]].lead_contact == "a@b.example"
+
+
 async def test_the_bot_answers_again_after_continue_with_ai(session: AsyncSession) -> None:
     started = await conversations.start_conversation(session=session)
     assert started.conversation.id is not None

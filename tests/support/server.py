@@ -70,6 +70,14 @@ class AppServer:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def wait_for_log(self, text: str, timeout: float = 120.0) -> None:
+        """Until the server's output holds `text` (e.g. a start-up task's "ready" line)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log_path.read_text(errors="replace"):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"the server never printed {text!r}:\n{self.log_tail()}")
+            time.sleep(0.2)
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL the whole group (prod workers may ignore SIGTERM)."""
         if self.process.poll() is not None:
