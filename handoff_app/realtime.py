@@ -29,6 +29,7 @@ from typing import Any
 
 import reflex as rx
 from pydantic import BaseModel
+from reflex.istate.manager.memory import StateManagerMemory
 from reflex.utils.prerequisites import get_app
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -224,7 +225,7 @@ async def fill_conversation_room(
     room.agent_label = label
     room.public_agent_label = public_label
     room.assigned_staff_id = conversation.assigned_staff_id or 0
-    _show_wait(room, waiting)
+    _show_wait(room, conversation_id, waiting)
     if room.bot_draft and (
         conversation.status != ConversationStatus.BOT
         or any(m.sender == Sender.BOT.value for m in rows)
@@ -271,8 +272,9 @@ def append_posted(room: ConversationRoom, posted: events.MessagePosted) -> bool:
     return True
 
 
-def _show_wait(room: ConversationRoom, waiting: WaitInfo) -> None:
+def _show_wait(room: ConversationRoom, conversation_id: int, waiting: WaitInfo) -> None:
     """Assign only what changed: Reflex sends a var whenever it is assigned."""
+    _waits_shown[conversation_id] = waiting
     for name, value in (
         ("wait_state", waiting.state),
         ("queue_position", waiting.position),
@@ -510,14 +512,24 @@ async def push_waiting_rooms() -> None:
     await asyncio.sleep(WAITING_ROOMS_DELAY)
     async with open_read_session() as session:
         infos = await queue_wait_infos(session=session)
+    # One worker (no Redis): every push to a room goes through this process, so a room whose
+    # visitor's place did not change (a new escalation joins at the end: nobody else's
+    # changes) needs no push. With several workers, others push too: push every room.
+    local = isinstance(get_app().app.state_manager, StateManagerMemory)
+    for cid in [c for c in _waits_shown if c not in infos]:
+        del _waits_shown[cid]  # left the queue (the room itself shows that by its refill)
     for cid, info in infos.items():
-        await _push(ConversationRoom, conversation_room(cid), _wait_filler(info))
+        if local and _waits_shown.get(cid) == info:
+            continue
+        await _push(ConversationRoom, conversation_room(cid), _wait_filler(cid, info))
         await asyncio.sleep(0)  # a long queue: let the other tasks run between rooms
 
 
-def _wait_filler(waiting: WaitInfo) -> Callable[[ConversationRoom], Awaitable[None]]:
+def _wait_filler(
+    conversation_id: int, waiting: WaitInfo
+) -> Callable[[ConversationRoom], Awaitable[None]]:
     async def fill(room: ConversationRoom) -> None:
-        _show_wait(room, waiting)
+        _show_wait(room, conversation_id, waiting)
 
     return fill
 
@@ -630,6 +642,8 @@ def _typing_key(conversation_id: int, *, visitor: bool) -> str:
 
 
 _pushes = Coalescer()
+# what this worker last showed each waiting visitor's room (see push_waiting_rooms)
+_waits_shown: dict[int, WaitInfo] = {}
 # per worker: a tab's socket (and so its typing events) stays on one worker
 _typing_timers: dict[str, asyncio.TimerHandle] = {}
 
