@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.delivery [--visitors 200] [--agents 10] [--messages 300]
 
 Starts the app backend-only (one worker, a fresh migrated SQLite database in a temporary
-directory, loopback only), creates an owner and the agent accounts, connects the visitors and
+directory, or with `--postgres URL` a fresh database on that PostgreSQL server, dropped after;
+loopback only), creates an owner and the agent accounts, connects the visitors and
 the agents' tabs (a queue tab each, and one tab per conversation they hold), puts `--active`
 conversations into the active state (agents take turns claiming), then in every active
 conversation repeats: a bare Reflex round trip on the visitor's tab (the floor: a trivial
@@ -38,6 +39,7 @@ from handoff_app.bot.warmup import READY as MODEL_READY
 from handoff_app.config import async_database_url
 from handoff_app.db import make_async_engine
 from handoff_app.services.staff import create_staff
+from tests.support import postgres
 from tests.support import reflex_socket as rs
 from tests.support.server import AppServer, migrate, run_cli, start_app
 
@@ -262,9 +264,10 @@ def report(args: argparse.Namespace, results: Results, active: int) -> bool:
         ("visitor -> agent", results.visitor_to_agent),
         ("floor (round trip)", results.floor),
     ]
+    database = "PostgreSQL" if args.postgres else "SQLite"
     print(
         f"\nDelivery over websockets: {args.visitors} visitors, {args.agents} agents, "
-        f"{active} active conversations, 1 worker, SQLite, think time ~{args.think}s; "
+        f"{active} active conversations, 1 worker, {database}, think time ~{args.think}s; "
         f"{2 * len(results.floor) / max(results.seconds, 1e-9):.1f} messages/s delivered "
         f"over {results.seconds:.0f}s"
     )
@@ -319,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="give up measuring after this many seconds"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on a fresh database of this PostgreSQL server (e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards; default SQLite",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if min(args.visitors, args.agents, args.messages, args.active) < 1:
@@ -326,23 +335,32 @@ def main(argv: list[str] | None = None) -> int:
     random.seed(1)
 
     with tempfile.TemporaryDirectory(prefix="handoff-bench-") as tmp:
-        db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        migrate(db_url)
-        run_cli(db_url, "create-owner", "--email", "owner@bench.test", "--password", PASSWORD)
-        emails = asyncio.run(create_agents(db_url, args.agents))
-        server = start_app(
-            db_url=db_url, log_path=Path(tmp) / "app.log", backend_only=True, port=None, timeout=120
-        )
+        db_url = postgres.fresh_database(args.postgres) if args.postgres else ""
         try:
-            server.wait_for_log(MODEL_READY)  # measure a warm server, not its start-up
-            results = asyncio.run(run(args, server, emails))
-        except BaseException:
-            print(f"benchmark failed; app log tail:\n{server.log_tail(40)}", file=sys.stderr)
-            raise
+            results = measure(args, db_url or f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
         finally:
-            server.stop()
+            if db_url:
+                postgres.drop_database(args.postgres, db_url)
     ok = report(args, results, min(args.active, args.visitors))
     return 0 if ok or not args.check else 1
+
+
+def measure(args: argparse.Namespace, db_url: str, tmp: Path) -> Results:
+    """Set up the database, start the app on it, measure, stop it."""
+    migrate(db_url)
+    run_cli(db_url, "create-owner", "--email", "owner@bench.test", "--password", PASSWORD)
+    emails = asyncio.run(create_agents(db_url, args.agents))
+    server = start_app(
+        db_url=db_url, log_path=tmp / "app.log", backend_only=True, port=None, timeout=120
+    )
+    try:
+        server.wait_for_log(MODEL_READY)  # measure a warm server, not its start-up
+        return asyncio.run(run(args, server, emails))
+    except BaseException:
+        print(f"benchmark failed; app log tail:\n{server.log_tail(40)}", file=sys.stderr)
+        raise
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from tests.support import network_guard
+from tests.support import network_guard, postgres
 
 network_guard.install()  # no test may reach the internet
 
@@ -53,21 +53,11 @@ def require_postgres() -> None:
 
 def fresh_postgres_database() -> str:
     """Create an empty PostgreSQL database for one test; returns its sync URL."""
-    base = postgres_url()
-    name = f"handoff_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + f"/{name}"
+    return postgres.fresh_database(postgres_url())
 
 
 def drop_postgres_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    postgres.drop_database(postgres_url(), url)
 
 
 @pytest.fixture(params=["sqlite"])
