@@ -20,7 +20,7 @@ against it says which rows changed (domain/row_changes.py).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 import reflex as rx
@@ -70,12 +70,16 @@ def slot_name(seq: int) -> str:
     return f"c{seq % CHANGE_SLOTS}"
 
 
-def record_changes(room: ChangeSlots, rows: Sequence[LiveRow]) -> int:
-    """Bring `room` up to `rows` (a fresh read of the whole list): one numbered change per row
+def record_changes(
+    room: ChangeSlots, rows: Sequence[LiveRow], only: Collection[int] | None = None
+) -> int:
+    """Bring `room` up to `rows` (a fresh read of the whole list, or with `only`, of just those
+    keys: a key of `only` missing from `rows` left the list): one numbered change per row
     added, changed or removed, written to its slot. A new room (or one that expired) takes
-    the rows as they are, under a new epoch, without changes: its tabs reload. Returns the
-    number of changes."""
-    fresh = {row.conversation_id: fingerprint(row.model_dump_json()) for row in rows}
+    the rows as they are, under a new epoch, without changes: its tabs reload (give it the
+    whole list). Returns the number of changes."""
+    read = {row.conversation_id: fingerprint(row.model_dump_json()) for row in rows}
+    fresh = read if only is None else _patched(room._fingerprints, read, only)
     if not room.epoch:
         room.epoch = secrets.token_hex(6)
         room._fingerprints = fresh
@@ -94,6 +98,16 @@ def record_changes(room: ChangeSlots, rows: Sequence[LiveRow]) -> int:
     room.seq = newest
     room._fingerprints = fresh
     return len(changes)
+
+
+def _patched(known: dict[int, str], read: dict[int, str], only: Collection[int]) -> dict[int, str]:
+    fresh = dict(known)
+    for key in only:
+        if key in read:
+            fresh[key] = read[key]
+        else:
+            fresh.pop(key, None)
+    return fresh
 
 
 def forget_sent_changes(room: ChangeSlots) -> None:

@@ -315,8 +315,17 @@ async def fill_context_room(room: ConversationContextRoom, conversation_id: int)
 
 
 async def fill_staff_queue(room: StaffQueueRoom) -> None:
+    """The queue's changes: the rows of the conversations this worker's events touched since
+    the last push (an event names its conversation), or the whole queue when none is known or
+    the room is new."""
+    changed = set(_queue_rows_changed) if room.epoch else set()
+    _queue_rows_changed.clear()  # taken now (a full read covers them too)
     async with open_read_session() as session:
-        record_changes(room, await list_queue(session=session))
+        if changed:
+            rows = await list_queue(session=session, conversation_ids=changed)
+            record_changes(room, rows, only=changed)
+        else:
+            record_changes(room, await list_queue(session=session))
         await _show_unclaimed(room, session)
 
 
@@ -487,15 +496,16 @@ async def push_room(conversation_id: int) -> None:
         status = room.status
 
     await _push(ConversationRoom, conversation_room(conversation_id), fill)
-    _schedule_previews(status, preview=bool(work.posted))
+    _schedule_previews(conversation_id, status, preview=bool(work.posted))
 
 
-def _schedule_previews(status: str, *, preview: bool) -> None:
+def _schedule_previews(conversation_id: int, status: str, *, preview: bool) -> None:
     """The lists that show the conversation's newest message (not urgent: at most one push
     a second for previews)."""
     if status == ConversationStatus.BOT:
         _pushes.schedule("bot-rows", push_bot_rows, min_interval=PREVIEW_INTERVAL)
     if preview and status in HUMAN_STATUSES:
+        _queue_rows_changed.add(conversation_id)
         _pushes.schedule("queue-previews", push_queue_rows, min_interval=PREVIEW_INTERVAL)
 
 
@@ -642,6 +652,8 @@ def _typing_key(conversation_id: int, *, visitor: bool) -> str:
 
 
 _pushes = Coalescer()
+# conversations whose queue rows this worker's events changed, not pushed yet (fill_staff_queue)
+_queue_rows_changed: set[int] = set()
 # what this worker last showed each waiting visitor's room (see push_waiting_rooms)
 _waits_shown: dict[int, WaitInfo] = {}
 # per worker: a tab's socket (and so its typing events) stays on one worker
@@ -684,6 +696,7 @@ async def on_event(event: events.ConversationEvent) -> None:
     # A status change: the room, the context panel, the queue rows and the unclaimed count.
     want_room_push(cid, refill=True)
     _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
+    _queue_rows_changed.add(cid)
     _pushes.schedule("queue-rows", push_queue_rows_and_badge)
     _pushes.schedule("bot-rows", push_bot_rows, min_interval=PREVIEW_INTERVAL)
     # the other waiting visitors' places in the queue (not urgent: at most once a second)

@@ -1,9 +1,10 @@
 """Live lists sent as changes: what changed between two reads of a list, and the order keys.
 
-A live list (the staff queue, the bot's conversations) is read whole from the database after
-every event, but browsers are sent only the rows that changed: each tab loads the list once,
-then applies numbered changes. Here is the pure part: the diff, and the keys that let a
-browser sort rows exactly as the database query does without knowing the query.
+A live list (the staff queue, the bot's conversations) is read from the database after every
+event (whole, or the staff queue only for the conversations the events touched), but browsers
+are sent only the rows that changed: each tab loads the list once, then applies numbered
+changes. Here is the pure part: the diff, and the keys that let a browser sort rows exactly as
+the database query does without knowing the query.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,8 +27,11 @@ BOT_LIST_LIMIT = 200
 PREVIEW_CHARS = 90
 
 
-async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
-    """Pending and active conversations with their open escalation, oldest request first."""
+async def list_queue(
+    *, session: AsyncSession, conversation_ids: Collection[int] | None = None
+) -> list[QueueRow]:
+    """Pending and active conversations with their open escalation, oldest request first;
+    with `conversation_ids`, only those that are in the queue (the rows an event changed)."""
     open_escalation_ids = (
         select(func.max(Escalation.id))
         .where(col(Escalation.closed_at).is_(None))
@@ -43,6 +48,8 @@ async def list_queue(*, session: AsyncSession) -> list[QueueRow]:
         .order_by(col(Escalation.requested_at), col(Escalation.id))
         .limit(QUEUE_LIMIT)
     )
+    if conversation_ids is not None:
+        query = query.where(col(Conversation.id).in_(list(conversation_ids)))
     found = list((await session.exec(query)).all())
     unread = await _unanswered(session, [c.id for c, *_ in found if c.id is not None])
     returned = await _returned_by(
