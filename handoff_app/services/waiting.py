@@ -103,17 +103,22 @@ async def mark_overdue_busy(*, session: AsyncSession, now: datetime | None = Non
     return len(rows)
 
 
-async def queue_positions(*, session: AsyncSession) -> dict[int, int]:
-    """Place in the queue of every pending conversation (1 = longest waiting)."""
-    result = await session.exec(
-        select(Escalation.conversation_id)
-        .join(Conversation, col(Conversation.id) == col(Escalation.conversation_id))
+def _in_queue_order(selected):  # type: ignore[no-untyped-def]
+    """`selected` (a select) narrowed to the open escalations of pending conversations, in
+    queue order: longest waiting first."""
+    return (
+        selected.join(Conversation, col(Conversation.id) == col(Escalation.conversation_id))
         .where(
             Conversation.status == ConversationStatus.PENDING,
             col(Escalation.closed_at).is_(None),
         )
         .order_by(col(Escalation.requested_at), col(Escalation.id))
     )
+
+
+async def queue_positions(*, session: AsyncSession) -> dict[int, int]:
+    """Place in the queue of every pending conversation (1 = longest waiting)."""
+    result = await session.exec(_in_queue_order(select(Escalation.conversation_id)))
     positions: dict[int, int] = {}
     for conversation_id in result.all():
         positions.setdefault(conversation_id, len(positions) + 1)
@@ -149,15 +154,7 @@ async def wait_info(*, session: AsyncSession, conversation_id: int) -> WaitInfo:
 async def queue_wait_infos(*, session: AsyncSession) -> dict[int, WaitInfo]:
     """What every visitor in the queue sees, by conversation, in two queries (the queue changed:
     everybody's place may have)."""
-    result = await session.exec(
-        select(Escalation)
-        .join(Conversation, col(Conversation.id) == col(Escalation.conversation_id))
-        .where(
-            Conversation.status == ConversationStatus.PENDING,
-            col(Escalation.closed_at).is_(None),
-        )
-        .order_by(col(Escalation.requested_at), col(Escalation.id))
-    )
+    result = await session.exec(_in_queue_order(select(Escalation)))
     positions: dict[int, int] = {}
     newest: dict[int, Escalation] = {}  # as _open_escalation: the latest open one counts
     for escalation in result.all():
