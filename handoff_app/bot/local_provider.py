@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +42,10 @@ from litellm.types.utils import (
     Message,
 )
 
-from handoff_app.bot.intent import detect_escalation
+from handoff_app.bot.embeddings import is_memoised
+from handoff_app.bot.intent import clauses, detect_escalation, prototypes_ready
 from handoff_app.bot.prompt import parse_knowledge, parse_sensitive_topics
-from handoff_app.bot.retrieval import coverage, rank_bm25, rank_semantic
+from handoff_app.bot.retrieval import coverage, passage_ready, rank_bm25, rank_semantic
 from handoff_app.bot.tools import ESCALATE_TOOL_NAME, escalation_arguments, offers_escalation
 
 PROVIDER = "local"
@@ -119,6 +120,28 @@ def decide(
     if not confident:
         return LocalReply(NO_ANSWER, confidence, False)
     return LocalReply(f"{best.body}\n\n(Source: {best.title})", confidence, True)
+
+
+def decides_without_encoding(messages: list[dict[str, Any]]) -> bool:
+    """Is every text `decide` needs embedded already? Then it takes a millisecond or two and
+    runs on the event loop; otherwise it encodes (~10-20 ms) and runs on a thread. A bot turn
+    embeds the visitor's message for retrieval before calling the model, so usually it is."""
+    system = _system_prompt(messages)
+    question = _last_user_message(messages).strip()
+    return (
+        is_memoised(question)
+        and len(clauses(question)) <= 1
+        and all(passage_ready(p) for p in parse_knowledge(system))
+        and prototypes_ready(parse_sensitive_topics(system))
+    )
+
+
+async def _decide_off_loop_if_encoding(
+    decide_now: Callable[[], LocalReply], messages: Any
+) -> LocalReply:
+    if isinstance(messages, list) and decides_without_encoding(messages):
+        return decide_now()  # a thread hand-off would cost more than the work (~2 ms here)
+    return await asyncio.to_thread(decide_now)
 
 
 def _pieces(text: str, size: int = STREAM_PIECE) -> Iterator[str]:
@@ -219,7 +242,9 @@ class LocalKnowledgeLLM(CustomLLM):
 
     async def acompletion(self, *args: Any, **kwargs: Any) -> ModelResponse:  # type: ignore[override]
         # encoding takes milliseconds (the first load about a second): not on the event loop
-        reply = await asyncio.to_thread(self._decide, kwargs)
+        reply = await _decide_off_loop_if_encoding(
+            lambda: self._decide(kwargs), kwargs.get("messages")
+        )
         return self._respond(reply, kwargs["model_response"])
 
     def streaming(self, *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
@@ -228,7 +253,10 @@ class LocalKnowledgeLLM(CustomLLM):
     async def astreaming(  # type: ignore[override]
         self, *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:
-        for chunk in stream_reply(await asyncio.to_thread(self._decide, kwargs)):
+        reply = await _decide_off_loop_if_encoding(
+            lambda: self._decide(kwargs), kwargs.get("messages")
+        )
+        for chunk in stream_reply(reply):
             yield chunk
 
 

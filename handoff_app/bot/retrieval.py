@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from handoff_app.bot.embeddings import DIMENSIONS, Vector, embed_text, from_bytes, get_encoder
+from handoff_app.bot.embeddings import (
+    DIMENSIONS,
+    Vector,
+    embed_text,
+    from_bytes,
+    get_encoder,
+    is_memoised,
+)
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that carry no meaning for matching a question to an article.
@@ -89,6 +96,12 @@ def passage_vector(passage: Passage) -> Vector | None:
     if passage.embedding is not None and len(passage.embedding) == DIMENSIONS * 4:
         return from_bytes(passage.embedding)
     return embed_text(passage.text)
+
+
+def passage_ready(passage: Passage) -> bool:
+    """Is the passage's vector at hand (stored, or memoised): no encoding needed?"""
+    stored = passage.embedding is not None and len(passage.embedding) == DIMENSIONS * 4
+    return stored or is_memoised(passage.text)
 
 
 def rank_semantic(question: str, passages: Sequence[Passage]) -> list[Ranked] | None:

@@ -9,9 +9,15 @@ from typing import Any
 import litellm
 import pytest
 
-from handoff_app.bot.local_provider import NO_ANSWER, register_local_provider
+from handoff_app.bot.embeddings import embed_text
+from handoff_app.bot.intent import score_message, warm_up
+from handoff_app.bot.local_provider import (
+    NO_ANSWER,
+    decides_without_encoding,
+    register_local_provider,
+)
 from handoff_app.bot.prompt import build_system_prompt
-from handoff_app.bot.retrieval import Passage
+from handoff_app.bot.retrieval import Passage, passage_ready, rank
 from handoff_app.bot.tools import ESCALATE_TOOL, ESCALATE_TOOL_NAME
 from handoff_app.demo_knowledge import DEMO_ARTICLES
 
@@ -179,3 +185,31 @@ def test_sync_completion_and_streaming_work_too() -> None:
         )
     )
     assert "Monday to Friday" in "".join(c.choices[0].delta.content or "" for c in chunks)
+
+
+async def test_a_turn_whose_texts_are_embedded_is_decided_on_the_loop() -> None:
+    """A bot turn embeds the visitor's message for retrieval first; the provider then needs no
+    encoding and decides on the event loop (a thread hand-off would cost more). Anything new
+    to encode (a first question, a message of several clauses) still goes to a thread."""
+    assert warm_up()
+    articles = [Passage(t, b) for t, b in DEMO_ARTICLES[:3]]
+    question = "how long does delivery take to reach me in the countryside"
+    messages = [
+        {"role": "system", "content": build_system_prompt(articles, sensitive_topics=["fraud"])},
+        {"role": "user", "content": f"  {question}  "},
+    ]
+    assert not decides_without_encoding(messages)  # nothing embedded yet
+
+    rank(question, articles)  # what the bot's retrieval does before calling the model
+    score_message(question, ["fraud"], articles)  # a topic is embedded on its first use
+    assert all(passage_ready(p) for p in articles)
+    assert decides_without_encoding(messages)
+
+    two_clauses = "my parcel is late, and I want a refund now"
+    embed_text(two_clauses)
+    several = [messages[0], {"role": "user", "content": two_clauses}]
+    assert not decides_without_encoding(several)  # its clauses are encoded in one batch
+
+    register_local_provider()
+    response = await litellm.acompletion(model="local/kb", messages=messages)
+    assert response.choices[0].message.content  # the answer itself is unchanged
