@@ -35,10 +35,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handoff_app.bot.warmup import READY as MODEL_READY
 from handoff_app.config import async_database_url
 from handoff_app.db import make_async_engine
 from handoff_app.services.staff import create_staff
+from handoff_app.worker_start import READY as MODEL_READY
 from tests.support import postgres
 from tests.support import reflex_socket as rs
 from tests.support.server import AppServer, migrate, run_cli, start_app

@@ -38,7 +38,7 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from bench.delivery import PASSWORD, WAIT, bounded, create_agents, gather_paced, percentile
-from handoff_app.bot.warmup import READY as MODEL_READY
+from handoff_app.worker_start import READY as MODEL_READY
 from tests.support import reflex_socket as rs
 from tests.support.seed import seed_pending
 from tests.support.server import AppServer, migrate, run_cli, start_app

@@ -6,7 +6,6 @@ import reflex as rx
 
 from handoff_app import realtime, routes
 from handoff_app.bot.local_provider import register_local_provider
-from handoff_app.bot.warmup import warm_up_models
 from handoff_app.notifications import alerts, webhook
 from handoff_app.pages.account import account_page
 from handoff_app.pages.agent_conversation import agent_conversation_page
@@ -27,6 +26,7 @@ from handoff_app.states.staff_auth import LoginState
 from handoff_app.states.visitor import VisitorState
 from handoff_app.sweeper import run_sweeper
 from handoff_app.tcp_nodelay import send_frames_at_once
+from handoff_app.worker_start import start_worker
 
 realtime.install()
 webhook.install()
@@ -44,7 +44,7 @@ app = rx.App(
 )
 app.register_lifespan_task(send_frames_at_once)
 app.register_lifespan_task(run_sweeper)
-app.register_lifespan_task(warm_up_models)
+app.register_lifespan_task(start_worker)
 app.add_page(visitor_page, route=routes.VISITOR, title="Support chat", on_load=VisitorState.load)
 app.add_page(widget_page, route=routes.WIDGET, title="Chat", on_load=VisitorState.load)
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · Handoff", on_load=LoginState.load)

@@ -9,12 +9,11 @@ from handoff_app.bot.intent import warm_up
 from handoff_app.bot.judge import judge_first_message
 
 log = logging.getLogger(__name__)
-READY = "handoff_app: bot ready"
 
 
-async def warm_up_models() -> None:
+async def warm_up_models() -> str:
     """Load the model off the event loop and make one offline litellm call, so the first
-    visitor does not wait seconds for either."""
+    visitor does not wait seconds for either. Returns what the bot uses, for the log."""
     try:
         loaded = await asyncio.to_thread(warm_up)
     except Exception:
@@ -22,6 +21,4 @@ async def warm_up_models() -> None:
         loaded = False
     # litellm imports much on its first call (~2 s here): make that call now, offline
     await judge_first_message("hello", keywords=(), sensitive_topics=())
-    # on stdout, as the server's own start-up lines (benchmarks wait for it: see bench/)
-    how = "embedding model loaded" if loaded else "lexical fallback"
-    print(f"{READY} ({how})", flush=True)
+    return "embedding model loaded" if loaded else "lexical fallback"
