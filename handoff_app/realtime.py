@@ -318,15 +318,20 @@ async def fill_staff_queue(room: StaffQueueRoom) -> None:
     """The queue's changes: the rows of the conversations this worker's events touched since
     the last push (an event names its conversation), or the whole queue when none is known or
     the room is new."""
-    changed = set(_queue_rows_changed) if room.epoch else set()
-    _queue_rows_changed.clear()  # taken now (a full read covers them too)
-    async with open_read_session() as session:
-        if changed:
-            rows = await list_queue(session=session, conversation_ids=changed)
-            record_changes(room, rows, only=changed)
-        else:
-            record_changes(room, await list_queue(session=session))
-        await _show_unclaimed(room, session)
+    taken = set(_queue_rows_changed)
+    _queue_rows_changed.clear()  # (a full read covers them too)
+    changed = taken if room.epoch else set()
+    try:
+        async with open_read_session() as session:
+            if changed:
+                rows = await list_queue(session=session, conversation_ids=changed)
+                record_changes(room, rows, only=changed)
+            else:
+                record_changes(room, await list_queue(session=session))
+            await _show_unclaimed(room, session)
+    except BaseException:
+        _queue_rows_changed.update(taken)  # not shown: the next push reads them again
+        raise
 
 
 async def _show_unclaimed(room: StaffQueueRoom, session: AsyncSession) -> None:

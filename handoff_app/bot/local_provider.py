@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,14 +136,6 @@ def decides_without_encoding(messages: list[dict[str, Any]]) -> bool:
     )
 
 
-async def _decide_off_loop_if_encoding(
-    decide_now: Callable[[], LocalReply], messages: Any
-) -> LocalReply:
-    if isinstance(messages, list) and decides_without_encoding(messages):
-        return decide_now()  # a thread hand-off would cost more than the work (~2 ms here)
-    return await asyncio.to_thread(decide_now)
-
-
 def _pieces(text: str, size: int = STREAM_PIECE) -> Iterator[str]:
     """`text` in chunks of about `size` characters, cut after a space."""
     start = 0
@@ -240,12 +232,16 @@ class LocalKnowledgeLLM(CustomLLM):
     def completion(self, *args: Any, **kwargs: Any) -> ModelResponse:
         return self._respond(self._decide(kwargs), kwargs["model_response"])
 
+    async def _decide_async(self, kwargs: dict[str, Any]) -> LocalReply:
+        """On the event loop when nothing needs encoding (a thread hand-off would cost more,
+        ~2 ms here); else on a thread: encoding takes milliseconds, the first load a second."""
+        messages = kwargs.get("messages")
+        if isinstance(messages, list) and decides_without_encoding(messages):
+            return self._decide(kwargs)
+        return await asyncio.to_thread(self._decide, kwargs)
+
     async def acompletion(self, *args: Any, **kwargs: Any) -> ModelResponse:  # type: ignore[override]
-        # encoding takes milliseconds (the first load about a second): not on the event loop
-        reply = await _decide_off_loop_if_encoding(
-            lambda: self._decide(kwargs), kwargs.get("messages")
-        )
-        return self._respond(reply, kwargs["model_response"])
+        return self._respond(await self._decide_async(kwargs), kwargs["model_response"])
 
     def streaming(self, *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
         yield from stream_reply(self._decide(kwargs))
@@ -253,10 +249,7 @@ class LocalKnowledgeLLM(CustomLLM):
     async def astreaming(  # type: ignore[override]
         self, *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:
-        reply = await _decide_off_loop_if_encoding(
-            lambda: self._decide(kwargs), kwargs.get("messages")
-        )
-        for chunk in stream_reply(reply):
+        for chunk in stream_reply(await self._decide_async(kwargs)):
             yield chunk
 
 
