@@ -110,6 +110,16 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return (x - mean) / np.sqrt(var + eps) * weight + bias
 
 
+def _linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """x @ weight.T + bias for rows x (tokens, in) and a torch-layout weight (out, in).
+
+    Computed as (weight @ x.T).T: with few tokens OpenBLAS runs this about twice as fast as
+    x @ weight_t when the weights are not in cache (measured here: 490 vs 910 us for
+    16 x 384 x 1536), which they are not between questions (42 MB for six layers).
+    """
+    return (weight @ x.T).T + bias
+
+
 class Encoder:
     """all-MiniLM-L6-v2 in numpy. Thread-safe for encoding (no state changes after load)."""
 
@@ -137,9 +147,10 @@ class Encoder:
             def get(name: str, prefix: str = p) -> np.ndarray:
                 return w[prefix + name].astype(np.float32)
 
-            # q, k, v fused into one (hidden, 3*hidden) matrix: one matmul instead of three
+            # q, k, v fused into one (3*hidden, hidden) matrix: one matmul instead of three.
+            # Weights keep torch's (out, in) layout and multiply from the left (`_linear`)
             qkv_w = np.concatenate(
-                [get(f"attention.self.{n}.weight").T for n in ("query", "key", "value")], axis=1
+                [get(f"attention.self.{n}.weight") for n in ("query", "key", "value")], axis=0
             )
             qkv_b = np.concatenate(
                 [get(f"attention.self.{n}.bias") for n in ("query", "key", "value")]
@@ -148,13 +159,13 @@ class Encoder:
                 (
                     np.ascontiguousarray(qkv_w),
                     qkv_b,
-                    np.ascontiguousarray(get("attention.output.dense.weight").T),
+                    np.ascontiguousarray(get("attention.output.dense.weight")),
                     get("attention.output.dense.bias"),
                     get("attention.output.LayerNorm.weight"),
                     get("attention.output.LayerNorm.bias"),
-                    np.ascontiguousarray(get("intermediate.dense.weight").T),
+                    np.ascontiguousarray(get("intermediate.dense.weight")),
                     get("intermediate.dense.bias"),
-                    np.ascontiguousarray(get("output.dense.weight").T),
+                    np.ascontiguousarray(get("output.dense.weight")),
                     get("output.dense.bias"),
                     get("output.LayerNorm.weight"),
                     get("output.LayerNorm.bias"),
@@ -178,16 +189,19 @@ class Encoder:
         head_dim = hidden // self.heads
         # padding positions get a large negative score so softmax ignores them
         bias = ((1.0 - mask) * -1e9)[:, None, None, :]
+        x = x.reshape(batch * length, hidden)
         for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.blocks:
-            qkv = x @ qkv_w + qkv_b
+            qkv = _linear(x, qkv_w, qkv_b)
             qkv = qkv.reshape(batch, length, 3, self.heads, head_dim).transpose(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]
             scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head_dim)) + bias
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
-            x = _layer_norm(x + context @ o_w + o_b, ln1_w, ln1_b, self.eps)
-            x = _layer_norm(x + _gelu(x @ i_w + i_b) @ f_w + f_b, ln2_w, ln2_b, self.eps)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, hidden)
+            x = _layer_norm(x + _linear(context, o_w, o_b), ln1_w, ln1_b, self.eps)
+            hidden_states = _gelu(_linear(x, i_w, i_b))
+            x = _layer_norm(x + _linear(hidden_states, f_w, f_b), ln2_w, ln2_b, self.eps)
+        x = x.reshape(batch, length, hidden)
         pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
