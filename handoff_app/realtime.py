@@ -33,7 +33,7 @@ from reflex.istate.manager.memory import StateManagerMemory
 from reflex.utils.prerequisites import get_app
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handoff_app import events
+from handoff_app import events, room_fanout
 from handoff_app.coalescing import Coalescer
 from handoff_app.db import open_read_session
 from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
@@ -52,6 +52,7 @@ from handoff_app.models import (
     MessagePublic,
     QueueRow,
 )
+from handoff_app.room_fanout import forget_last_change
 from handoff_app.services.bot_attempts import list_bot_attempts
 from handoff_app.services.handoff import get_latest_escalation
 from handoff_app.services.queue import (
@@ -451,7 +452,9 @@ _SNAPSHOTS: dict[type[Any], tuple[str, type[QueueSnapshot | BotSnapshot]]] = {
 async def _push(cls: type[Any], token: str, fill: Callable[[Any], Awaitable[None]]) -> None:
     app = get_app().app
     async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
-        await fill(await root.get_state(cls))
+        room = await root.get_state(cls)
+        forget_last_change(room)  # only what this fill changes goes out (room_fanout.py)
+        await fill(room)
 
 
 @dataclass
@@ -709,6 +712,7 @@ async def on_event(event: events.ConversationEvent) -> None:
 
 
 def install() -> None:
+    room_fanout.install()
     events.subscribe(on_event)
 
 

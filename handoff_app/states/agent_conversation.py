@@ -60,6 +60,9 @@ class AgentConversationState(HistoryMixin, rx.State):
     transfer_open: bool = False
     transfer_targets: list[StaffOption] = []
     canned: list[CannedPublic] = []  # offered in the reply bar after "/"
+    # the staff token this page was loaded with (backend only): actions check it without a
+    # round of locks on the tab and its rooms; a token that changed since is read again
+    _staff_token: str = ""
 
     def _route_conversation_id(self) -> int | None:
         raw = str(getattr(self, "conv_id", "") or "")
@@ -86,7 +89,9 @@ class AgentConversationState(HistoryMixin, rx.State):
         staff = await require_staff(self)
         if staff is None:
             self.conversation_id = 0
+            self._staff_token = ""
             return await refuse_page(self)
+        self._staff_token = (await self.get_state(StaffAuthState)).token
         self.notice = ""
         self.refused = ""
         self.compose_mode = REPLY
@@ -120,21 +125,34 @@ class AgentConversationState(HistoryMixin, rx.State):
             await leave_rooms(self, ConversationRoom, ConversationContextRoom)
         return REPLY_DRAFT.push("")  # the box starts empty: so does the "/" menu
 
+    async def _staff(self) -> StaffPublic | None:
+        """Who is calling (None: nobody signed in), for background handlers: the token the page
+        loaded with is checked without a round of locks on the tab and its rooms; only when it
+        no longer works is the tab's current token read (signed in again since?)."""
+        token = self._staff_token
+        staff = await staff_for_token(token) if token else None
+        if staff is None:
+            async with self:
+                current = (await self.get_state(StaffAuthState)).token
+                self._staff_token = current
+            if current != token:
+                staff = await staff_for_token(current)
+        return staff
+
     async def _act(self, action: Action, **kwargs: object) -> StaffPublic | None:
         """Check identity and access on the server, run one use case, report refusals in
         `notice`; returns the staff member on success.
 
         Called from background handlers: the tab's lock (and the locks of every room it is
-        linked to) is held only to read and write vars, never during database work, so staff
-        tabs sharing a room never queue behind each other's writes.
+        linked to) is taken only to write vars (or to read a token that changed), never during
+        database work, so staff tabs sharing a room never queue behind each other's writes.
         """
-        async with self:
-            token = (await self.get_state(StaffAuthState)).token
-            conversation_id = self.conversation_id
-            client = self.router.session.client_token
-            shown = self.notice
+        # Read without a lock (this tab's own vars), and the staff check takes no lock either:
+        # each `async with self` is a round of locks on the tab and every room it is in.
+        conversation_id, shown = self.conversation_id, self.notice
+        client = self.router.session.client_token
         async with tab_lock(client):
-            staff = await staff_for_token(token)
+            staff = await self._staff()
             notice = ""
             if staff is None:
                 notice = "Your session has ended. Sign in again."
@@ -265,9 +283,7 @@ class AgentConversationState(HistoryMixin, rx.State):
         conversation_id = self.conversation_id
         if not conversation_id or (typing and self.compose_mode != REPLY):
             return  # notes announce nothing; a "stopped" always goes through
-        async with self:  # only to read the token: no database work under the locks
-            token = (await self.get_state(StaffAuthState)).token
-        staff = await staff_for_token(token)
+        staff = await self._staff()
         if staff is None:
             return
         async with open_read_session() as session:

@@ -18,7 +18,7 @@ from handoff_app.realtime import join_conversation
 from handoff_app.security import new_token
 from handoff_app.services import conversations, handoff, waiting
 from handoff_app.services.bot_replies import rate_bot_message, reply_as_bot
-from handoff_app.services.errors import ServiceError
+from handoff_app.services.errors import NotFound, ServiceError
 from handoff_app.services.workspace import get_workspace_settings, talk_button_shown
 from handoff_app.states.history import HistoryMixin
 from handoff_app.states.tab_order import tab_lock
@@ -158,13 +158,15 @@ class VisitorState(HistoryMixin, rx.State):
         async with tab_lock(client):
             try:
                 clean_message_body(body)
-                if await self._conversation_id(key) is None:
-                    # joining a room needs a regular handler: start there, then come back
-                    return VisitorState.start_and_send(form)  # type: ignore[operator]
+                if not key:
+                    raise NotFound("No conversation yet.")
                 async with open_session() as session:
                     post = await conversations.post_visitor_message(
                         session=session, key=key, body=body
                     )
+            except NotFound:  # none yet, or its key is unknown (e.g. the database was reset):
+                # joining a room needs a regular handler: start there, then come back
+                return VisitorState.start_and_send(form)  # type: ignore[operator]
             except (ServiceError, InvalidMessage) as exc:
                 async with self:
                     self.error = str(exc)

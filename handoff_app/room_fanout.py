@@ -1,0 +1,76 @@
+"""A shared room fans out to its other tabs only when an event changed it.
+
+Reflex 0.10.1 (`reflex/istate/shared.py`) updates every other tab linked to a shared state
+after *any* event that loaded it, changed or not:
+
+- `_modify_linked_states` treats a linked state as affected when its `_previous_dirty_vars`
+  `is not None`, and on a `SharedState` that is always a set;
+- `_previous_dirty_vars` is refilled only when the state is cleaned, that is when an event
+  dirtied it, so between changes it keeps the last change's var names: an event that leaves
+  the room alone sends those names again, and each other tab recomputes and resolves them.
+
+So every event of a visitor's tab (a "seen" receipt, a typing ping, each message's own
+lock round) cost a full state update of every other tab in the conversation, about a
+millisecond and a half each on the CI machine, on the one event loop that also delivers the
+messages. Two patches, installed once per worker by `install()`:
+
+1. when an event (or a push) opens a room, the room's last dirty vars are forgotten, so only
+   what this event changes is recorded (`_clean` records it while the room is still locked);
+2. a fan-out whose dirty var sets are all empty is skipped: there is nothing to send.
+
+A room changed by an event still reaches every other linked tab, on one worker or through
+Redis on several (tests/integration/test_room_fanout.py and the live-loop tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from reflex.istate import shared
+from reflex.istate.shared import SharedStateBaseInternal
+
+_installed = False
+
+
+def forget_last_change(state: Any) -> None:
+    """Call holding the room's lock, before changing it: from now on its recorded dirty vars
+    are this event's only."""
+    previous = getattr(state, "_previous_dirty_vars", None)
+    if previous:
+        previous.clear()
+
+
+def changed_vars(previous_dirty_vars: dict[str, set[str]]) -> bool:
+    """Does a fan-out carry any change at all?"""
+    return any(previous_dirty_vars.values())
+
+
+def install() -> None:
+    """Patch Reflex's fan-out (idempotent; Reflex is pinned in requirements.txt)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    patch_linked = SharedStateBaseInternal._internal_patch_linked_state
+    update_others = shared._do_update_other_tokens
+
+    async def _internal_patch_linked_state(
+        self: SharedStateBaseInternal, token: str, full_delta: bool = False
+    ) -> Any:
+        linked = await patch_linked(self, token, full_delta)
+        if not full_delta:  # linking marks every var dirty on purpose: keep that
+            forget_last_change(linked)
+        return linked
+
+    def _do_update_other_tokens(
+        affected_tokens: set[str],
+        previous_dirty_vars: dict[str, set[str]],
+        state_type: type[Any],
+    ) -> list[asyncio.Task[Any]]:
+        if not changed_vars(previous_dirty_vars):
+            return []
+        return update_others(affected_tokens, previous_dirty_vars, state_type)
+
+    SharedStateBaseInternal._internal_patch_linked_state = _internal_patch_linked_state  # type: ignore[method-assign]
+    shared._do_update_other_tokens = _do_update_other_tokens

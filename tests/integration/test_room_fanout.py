@@ -1,0 +1,92 @@
+"""A conversation room reaches its other tabs when it changes, and only then (room_fanout.py).
+
+Reflex 0.10.1 updates every other tab linked to a shared state after any event that loaded
+it, changed or not, resending the room's last changed vars. The app patches that out; these
+tests drive the real backend over raw websockets: a visitor's events that leave the room alone
+must send the agent's tab nothing, while every change still arrives on both tabs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import reflex_socket as rs
+from tests.support.server import Account, AppServer, backend_with_staff
+
+OWNER_EMAIL = "owner@example.test"
+OWNER_PASSWORD = "correct horse battery"
+QUIET = 0.5  # how long a tab is watched for an update that must not come
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    db = tmp_path_factory.mktemp("fanout") / "app.db"
+    with backend_with_staff(db, owner=Account(OWNER_EMAIL, OWNER_PASSWORD)) as app:
+        yield app
+
+
+@pytest.fixture
+async def active(server: AppServer) -> AsyncIterator[tuple[rs.ReflexSocket, rs.ReflexSocket]]:
+    """A visitor's tab and the agent's tab of one claimed conversation, both in its room."""
+    base_url = server.backend_url
+    visitor, conversation_id = await rs.visitor_with_conversation(base_url)
+    await rs.request_human(visitor)
+    token = await rs.sign_in(base_url, OWNER_EMAIL, OWNER_PASSWORD)
+    agent = await rs.open_agent_conversation(base_url, token, conversation_id)
+    try:
+        await agent.send(rs.AGENT_CONVERSATION, "claim")
+        await visitor.wait_for(lambda s: s.get(rs.CONVERSATION_ROOM, {}).get("status") == "active")
+        await agent.send(rs.AGENT_CONVERSATION, "send_reply", {"form": {"body": "Hello there"}})
+        for tab in (visitor, agent):
+            await tab.wait_for(lambda s: "Hello there" in rs.messages_from(s, "agent"))
+        await asyncio.sleep(QUIET)  # let every push of the set-up land
+        visitor.record = agent.record = True
+        yield visitor, agent
+    finally:
+        await agent.close()
+        await visitor.close()
+
+
+def room_updates(tab: rs.ReflexSocket, since: int) -> list[dict[str, object]]:
+    return [a.delta for a in tab.arrivals[since:] if rs.CONVERSATION_ROOM in a.delta]
+
+
+async def test_events_that_leave_the_room_alone_send_the_other_tab_nothing(
+    active: tuple[rs.ReflexSocket, rs.ReflexSocket],
+) -> None:
+    visitor, agent = active
+    before = len(agent.arrivals)
+    for seen in range(1, 6):  # the visitor's "seen" receipts: its own state only
+        await visitor.send(rs.VISITOR, "note_seen", {"message_id": seen})
+        await visitor.wait_for(lambda s, seen=seen: s.get(rs.VISITOR, {}).get("seen_id") == seen)
+    await asyncio.sleep(QUIET)
+    assert agent.arrivals[before:] == []
+
+
+async def test_a_change_still_reaches_every_tab_once(
+    active: tuple[rs.ReflexSocket, rs.ReflexSocket],
+) -> None:
+    visitor, agent = active
+    seen_by_agent, seen_by_visitor = len(agent.arrivals), len(visitor.arrivals)
+    await visitor.send(rs.VISITOR, "send", {"form": {"body": "Thanks, one more thing"}})
+    for tab in (visitor, agent):
+        await tab.wait_for(lambda s: "Thanks, one more thing" in rs.messages_from(s, "visitor"))
+    await asyncio.sleep(QUIET)
+    carrying = [
+        delta
+        for delta in room_updates(agent, seen_by_agent)
+        if "Thanks, one more thing" in str(delta[rs.CONVERSATION_ROOM])
+    ]
+    assert len(carrying) == 1  # sent once, not again with each later event
+    # and an event after it that changes nothing does not resend it
+    later = len(agent.arrivals)
+    await visitor.send(rs.VISITOR, "note_seen", {"message_id": 99})
+    await visitor.wait_for(lambda s: s.get(rs.VISITOR, {}).get("seen_id") == 99)
+    await asyncio.sleep(QUIET)
+    assert room_updates(agent, later) == []
+    assert "Thanks, one more thing" in rs.messages_from(visitor.state, "visitor")
+    assert len(visitor.arrivals) > seen_by_visitor
