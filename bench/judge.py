@@ -42,7 +42,13 @@ CATEGORIES = ("human_request", "frustration", "sensitive", "ordinary", "keyword_
 # "fresh": written in session 4, after an error on the test half had been looked at (it led to
 # requiring a request for a person to name one): a check that the change generalises, never
 # used to choose anything
-SPLITS_REPORTED = (("test", "the test half"), ("fresh", "the fresh set"))
+# "fresh2": written blind at the start of session 5, before any change of that session was
+# measured on it; only its aggregate figures are ever printed
+SPLITS_REPORTED = (
+    ("test", "the test half"),
+    ("fresh", "the fresh set"),
+    ("fresh2", "the second fresh set"),
+)
 BASELINE_WORDS = (*DEFAULT_HANDOFF_KEYWORDS, "human", "agent", "person", "manager", "someone")
 
 
