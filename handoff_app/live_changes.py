@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import reflex as rx
 
 from handoff_app.domain.row_changes import diff_rows, fingerprint
+from handoff_app.room_fanout import forget_last_change
 
 CHANGE_SLOTS = 16
 KEY_FIELD = "conversation_id"  # every live list is keyed by conversation
@@ -86,7 +87,7 @@ def record_changes(
         return 0
     changes = diff_rows(room._fingerprints, fresh)
     if not changes:
-        forget_sent_changes(room)  # nothing new to send: not even the last change again
+        forget_last_change(room)  # nothing new to send: not even the last change again
         return 0
     by_key = {row.conversation_id: row for row in rows}
     newest = room.seq + len(changes)
@@ -108,16 +109,6 @@ def _patched(known: dict[int, str], read: dict[int, str], only: Collection[int])
         else:
             fresh.pop(key, None)
     return fresh
-
-
-def forget_sent_changes(room: ChangeSlots) -> None:
-    """Call holding the room's lock, after its changes went out. Reflex 0.10 (in-memory
-    state) keeps a shared state's last dirty vars and sends them again to every linked tab
-    whenever the state is opened and left unchanged, also through any linked tab's own state
-    (the per-tab badge push): the last change would go to every tab again and again."""
-    previous = getattr(room, "_previous_dirty_vars", None)
-    if previous:
-        previous.clear()
 
 
 def snapshot_of(room: ChangeSlots, rows: Sequence[LiveRow], loads: int) -> dict[str, Any]:

@@ -41,7 +41,6 @@ from handoff_app.domain.messages import Sender
 from handoff_app.domain.visitor_context import describe_browser
 from handoff_app.live_changes import (
     ChangeSlots,
-    forget_sent_changes,
     record_changes,
     snapshot_of,
 )
@@ -590,12 +589,12 @@ async def _forget_sent(cls: type[ChangeSlots], token: str) -> None:
     lock; taking it once more here queues behind the ones already waiting for it. That is
     the push lane's back-pressure: a version without this call let a busy queue's pushes run
     ahead of their 20 tabs' updates (fan-out p99 0.5-2 s in two runs). The clearing itself
-    is now also done whenever the room is opened (room_fanout.py)."""
+    is `_push`'s own, done whenever a room is opened (room_fanout.py)."""
 
-    async def forget(room: ChangeSlots) -> None:
-        forget_sent_changes(room)
+    async def nothing(room: ChangeSlots) -> None:
+        return None
 
-    await _push(cls, token, forget)
+    await _push(cls, token, nothing)
 
 
 async def push_badge(*, skip: set[str] | None = None) -> None:
