@@ -44,10 +44,12 @@ CATEGORIES = ("human_request", "frustration", "sensitive", "ordinary", "keyword_
 # used to choose anything
 # "fresh2": written blind at the start of session 5, before any change of that session was
 # measured on it; only its aggregate figures are ever printed
+# "fresh3": written blind at the start of session 6, the same way (60 messages)
 SPLITS_REPORTED = (
     ("test", "the test half"),
     ("fresh", "the fresh set"),
     ("fresh2", "the second fresh set"),
+    ("fresh3", "the third fresh set"),
 )
 BASELINE_WORDS = (*DEFAULT_HANDOFF_KEYWORDS, "human", "agent", "person", "manager", "someone")
 

@@ -59,7 +59,7 @@ def test_eval_set_is_large_split_and_covers_every_category() -> None:
     everything = load_eval_set()
     assert len({r.text for r in everything}) == len(everything)
     # the "fresh" sets are later checks on new phrasings, reported apart (bench/judge.py)
-    assert {r.split for r in everything} == {"calibration", "test", "fresh", "fresh2"}
+    assert {r.split for r in everything} == {"calibration", "test", "fresh", "fresh2", "fresh3"}
     rows = [r for r in everything if not r.split.startswith("fresh")]
     assert len(rows) >= 150
     by_split = Counter(r.split for r in rows)
