@@ -31,9 +31,10 @@ _PERSON = (
 # wants to get away from. A request for a person names one of these; the semantic judgment
 # needs it too (`mentions_a_person`), so a question merely shaped like a request ("can I
 # return it?" is close to "can someone call me back") is not one.
+# (Nouns in the plural too: "one of your colleagues", "your employees".)
 _SOMEONE = re.compile(
-    rf"\b({_PERSON[1:-1]}|employee|member|whoever|owner|humans?|call|phone|ring|"
-    r"bot|robot|machine|software|automated|ai)\b",
+    rf"\b(({_PERSON[1:-1]}|employee|member|whoever|owner|call|phone|ring|"
+    r"bot|chatbot|robot|machine|software|automated|ai)s?)\b",
     re.IGNORECASE,
 )
 _ASK = (
@@ -41,7 +42,7 @@ _ASK = (
     r"escalate|want|need|call me|reach|have a word)"
 )
 _HUMAN_REQUEST = [
-    re.compile(rf"\b{_ASK}\b[^.?!]*\b{_PERSON}\b(?![-'’]?(readable|made|field|string))"),
+    re.compile(rf"\b{_ASK}\b[^.?!]*\b{_PERSON}s?\b(?![-'’]?(readable|made|field|string))"),
     re.compile(r"^\W*(a )?(human|agent|representative|person|operator)s?( please)?\W*$"),
     re.compile(r"\b(not|no more) (a |the )?(bot|robot|machine)\b"),
     re.compile(r"\bare you (a )?(bot|robot|real)\b"),

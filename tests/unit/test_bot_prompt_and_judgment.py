@@ -90,6 +90,8 @@ def test_lexical_fallback_matches_topics_by_their_words() -> None:
         ("get a human on the line", True),
         ("Could someone from your company reach out to me by phone?", True),
         ("I want to be helped by a person, not software", True),
+        ("Let me chat with one of your colleagues instead", True),
+        ("I'd rather not deal with a chatbot", True),
     ],
 )
 def test_a_request_for_a_person_must_name_one(text: str, names: bool) -> None:
