@@ -37,7 +37,14 @@ from handoff_app.bot.judge import (
 )
 from handoff_app.domain.keywords import DEFAULT_HANDOFF_KEYWORDS, find_handoff_keyword
 
-EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "eval" / "escalation.jsonl"
+EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
+EVAL_SET = EVAL_DIR / "escalation.jsonl"
+# 707 messages written by separate authors who never saw escalation.jsonl (session 6): half
+# ("independent-dev") trains the classifier (bench/train_intent.py), half ("independent") is
+# held out; only its aggregate figures are ever printed
+INDEPENDENT_SET = EVAL_DIR / "independent.jsonl"
+# 1,160 more messages by separate authors (session 6), for training only (split "training")
+TRAINING_SET = EVAL_DIR / "training.jsonl"
 CATEGORIES = ("human_request", "frustration", "sensitive", "ordinary", "keyword_trap")
 # "fresh": written in session 4, after an error on the test half had been looked at (it led to
 # requiring a request for a person to name one): a check that the change generalises, never
@@ -50,7 +57,10 @@ SPLITS_REPORTED = (
     ("fresh", "the fresh set"),
     ("fresh2", "the second fresh set"),
     ("fresh3", "the third fresh set"),
+    ("independent", "the independent held-out half"),
 )
+# what --calibrate fits the sensitive topics' thresholds on (never the reported splits)
+CALIBRATION_SPLITS = ("calibration", "independent-dev", "training")
 BASELINE_WORDS = (*DEFAULT_HANDOFF_KEYWORDS, "human", "agent", "person", "manager", "someone")
 
 
@@ -76,8 +86,17 @@ class Metrics:
         )
 
 
+def eval_file(split: str | None) -> Path:
+    """escalation.jsonl, independent.jsonl for its two halves, training.jsonl for "training"."""
+    if split == "training":
+        return TRAINING_SET
+    return INDEPENDENT_SET if split and split.startswith("independent") else EVAL_SET
+
+
 def load_eval_set(split: str | None = None) -> list[Example]:
-    rows = [json.loads(line) for line in EVAL_SET.read_text().splitlines() if line.strip()]
+    """The messages of `split` (None: all of escalation.jsonl)."""
+    source = eval_file(split)
+    rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
     examples = [Example(**row) for row in rows]
     return [e for e in examples if split is None or e.split == split]
 
@@ -126,7 +145,8 @@ def lexical_all(examples: Sequence[Example]) -> list[bool]:
 
 
 def calibrate(examples: Sequence[Example]) -> intent.Thresholds:
-    """Grid search of each kind's threshold and slack for the best F1 on `examples`."""
+    """Grid search of the sensitive topics' threshold and slack for the best F1 on `examples`
+    (requests for a person and frustration are the trained classifier's: bench/train_intent)."""
     # the knowledge the judge grounds on (see judge_first_message): the demo knowledge base
     from handoff_app.bot.retrieval import rank
 
@@ -150,24 +170,22 @@ def calibrate(examples: Sequence[Example]) -> intent.Thresholds:
     current = intent.DEFAULT_THRESHOLDS
     cuts = [round(float(x), 2) for x in np.arange(0.25, 0.80, 0.01)]
     slacks = [round(float(x), 2) for x in np.arange(-0.10, 0.36, 0.02)]
-    for _ in range(3):  # coordinate descent over the three kinds
-        for kind in ("human_request", "frustration", "sensitive"):
-            results = {
-                (c, s): f1_of(dataclasses.replace(current, **{kind: c, f"{kind}_slack": s}))
-                for c in cuts
-                for s in slacks
-            }
-            best = max(results.values())
-            ties = np.array([pair for pair, f in results.items() if f == best])
-            others = np.array([pair for pair, f in results.items() if f != best])
-            if len(others):
-                # the deepest point of the best region (farthest from any worse setting), so
-                # small shifts between calibration and new messages do not flip decisions
-                gaps = np.abs(ties[:, None, :] - others[None, :, :]).max(axis=2).min(axis=1)
-                cut, slack = (float(x) for x in ties[int(np.argmax(gaps))])
-            else:
-                cut, slack = (float(x) for x in ties[len(ties) // 2])
-            current = dataclasses.replace(current, **{kind: cut, f"{kind}_slack": slack})
+    results = {
+        (c, s): f1_of(dataclasses.replace(current, sensitive=c, sensitive_slack=s))
+        for c in cuts
+        for s in slacks
+    }
+    best = max(results.values())
+    ties = np.array([pair for pair, f in results.items() if f == best])
+    others = np.array([pair for pair, f in results.items() if f != best])
+    if len(others):
+        # the deepest point of the best region (farthest from any worse setting), so small
+        # shifts between calibration and new messages do not flip decisions
+        gaps = np.abs(ties[:, None, :] - others[None, :, :]).max(axis=2).min(axis=1)
+        cut, slack = (float(x) for x in ties[int(np.argmax(gaps))])
+    else:
+        cut, slack = (float(x) for x in ties[len(ties) // 2])
+    current = dataclasses.replace(current, sensitive=cut, sensitive_slack=slack)
     print(f"calibration F1 {f1_of(current):.3f} with {current}")
     return current
 
@@ -235,12 +253,14 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="fit thresholds (calibration)")
     args = parser.parse_args()
     if args.calibrate:
-        calibrate(load_eval_set("calibration"))
+        calibrate([e for split in CALIBRATION_SPLITS for e in load_eval_set(split)])
         return
     print(f"sensitive topics: {', '.join(EVAL_SENSITIVE_TOPICS)}")
     for split, title in SPLITS_REPORTED:
         examples = load_eval_set(split)
-        print(f"\nescalation judgment on {title} of {EVAL_SET.name}: {len(examples)} messages")
+        print(
+            f"\nescalation judgment on {title} of {eval_file(split).name}: {len(examples)} messages"
+        )
         evaluate(examples)
     print()
     intent.warm_up()

@@ -1,15 +1,19 @@
 """Does the visitor need a person? The offline provider's escalation judgment.
 
-Semantic when the embedding model is available: the message is compared (cosine of sentence
-embeddings) with prototype phrases of "asks for a person" and "is frustrated", with prototypes of
-ordinary shop questions that share their words ("human-readable", "agent field", "escalate a
-ticket") so those are not mistaken for requests, and with each of the owner's sensitive topics;
-each clause of a longer message is compared too ("I never got my refund and I'm calling my
-lawyer"). A request for a person must also name one, a way to reach one, or the bot to get away
-from (`mentions_a_person`): "…can I return it?" is shaped like "can someone call me back" but
-asks for nothing of the kind.
-Thresholds were calibrated on the calibration half of tests/eval/escalation.jsonl only. Without
-the model files the lexical fallback of `bot/intent_rules.py` (patterns) judges instead.
+Semantic when the embedding model is available:
+- requests for a person and clear frustration are recognised by a trained classifier over the
+  message's sentence embedding (`bot/intent_model.py`; trained by `python -m bench.train_intent`
+  on labelled messages, with the prototype phrases below among them). A request for a person
+  must also name one, a way to reach one, or the bot to get away from (`mentions_a_person`):
+  "...can I return it?" is shaped like "can someone call me back" but asks for nothing of the
+  kind;
+- each of the owner's sensitive topics is compared (cosine) with the message, against the
+  nearest ordinary shop question or knowledge article, so "where is my invoice" is not a
+  billing dispute.
+Each clause of a longer message is judged too ("I never got my refund and I'm calling my
+lawyer"). The topic thresholds were calibrated on the calibration half of
+tests/eval/escalation.jsonl only. Without the model files the lexical fallback of
+`bot/intent_rules.py` (patterns) judges instead.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handoff_app.bot.embeddings import Vector, embed_text, embed_texts, get_encoder
+from handoff_app.bot.intent_model import load_model
 from handoff_app.bot.intent_rules import (
     FRUSTRATION,
     HUMAN_REQUEST,
@@ -31,6 +36,8 @@ from handoff_app.bot.intent_rules import (
 )
 from handoff_app.bot.retrieval import Passage, passage_vector
 
+# Requests for a person and frustration: seeds of the classifier's training data
+# (bench/train_intent.py), not compared with at run time.
 HUMAN_REQUEST_PROTOTYPES = (
     "I want to talk to a human",
     "let me speak with a real person",
@@ -70,8 +77,9 @@ FRUSTRATION_PROTOTYPES = (
     "this is pointless",
     "you keep misunderstanding me",
 )
-# Ordinary questions whose words overlap with requests for a person: they pull the score of
-# "is the export human-readable?" towards "no".
+# Ordinary questions, some with words of requests for a person ("is the export
+# human-readable?"): training data of the classifier's "ordinary" class, and at run time the
+# contrast of the sensitive topics (with the knowledge articles).
 ORDINARY_PROTOTYPES = (
     "is the file format human readable",
     "the agent field in the form is empty",
@@ -106,25 +114,24 @@ ORDINARY_PROTOTYPES = (
     "do you have discount codes",
     "is this product available in blue",
 )
-NEAREST = 2  # prototypes averaged per group (see score_message)
+NEAREST = 2  # topic phrases averaged per clause (see score_message)
 TOPIC_TEMPLATES = ("{topic}", "{topic} complaint", "I have an issue with {topic}")
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Cut-offs of the semantic judgment (cosine similarities; see the module docstring).
+    """Cut-offs of the semantic judgment.
 
-    A kind fires when its best similarity reaches its threshold and is no more than its
-    `*_slack` below the similarity to the nearest ordinary prototype. Calibrated with
-    `python -m bench.judge --calibrate` on the calibration half of the eval set.
+    A sensitive topic fires when its similarity reaches `sensitive` and is no more than
+    `sensitive_slack` below the similarity to the nearest ordinary question or article
+    (calibrated with `python -m bench.judge --calibrate`). A request for a person or
+    frustration fires when the classifier's probability reaches `escalate` (None: the
+    threshold trained with the model, `bench.train_intent`).
     """
 
-    human_request: float = 0.40
-    human_request_slack: float = 0.20
-    frustration: float = 0.26
-    frustration_slack: float = 0.16
-    sensitive: float = 0.35
-    sensitive_slack: float = 0.22
+    sensitive: float = 0.38
+    sensitive_slack: float = 0.16
+    escalate: float | None = None
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -132,12 +139,12 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 @dataclass(frozen=True)
 class Scores:
-    """The raw similarities of one message (for calibration and the bench)."""
+    """The raw scores of one message (for calibration and the bench)."""
 
-    human_request: float
-    frustration: float
-    ordinary: float
-    topics: tuple[tuple[str, float], ...]
+    human_request: float  # the classifier's probability, best clause
+    frustration: float  # the same
+    ordinary: float  # cosine to the nearest ordinary question or knowledge article
+    topics: tuple[tuple[str, float], ...]  # cosine to each sensitive topic, best clause
     names_a_person: bool = True  # a request for a person must name one (mentions_a_person)
 
 
@@ -162,8 +169,8 @@ def _topic_matrix(topic: str) -> Vector:
 
 
 def prototypes_ready(sensitive_topics: Sequence[str]) -> bool:
-    """Are every prototype group and these topics' phrases embedded already (no encoding)?"""
-    groups = [HUMAN_REQUEST_PROTOTYPES, FRUSTRATION_PROTOTYPES, ORDINARY_PROTOTYPES]
+    """Are the ordinary prototypes and these topics' phrases embedded already (no encoding)?"""
+    groups: list[tuple[str, ...]] = [ORDINARY_PROTOTYPES]
     groups += [tuple(_topic_phrases(t)) for t in sensitive_topics if t.strip()]
     return all(tuple(g) in _PROTOTYPE_CACHE for g in groups)
 
@@ -181,15 +188,16 @@ def warm_up() -> bool:
     start-up) rather than during the first visitor's turn. True when the model is available."""
     if get_encoder() is None:
         return False
-    for phrases in (HUMAN_REQUEST_PROTOTYPES, FRUSTRATION_PROTOTYPES, ORDINARY_PROTOTYPES):
-        _matrix(phrases)
+    _matrix(ORDINARY_PROTOTYPES)
+    load_model()
     return True
 
 
 def score_message(
     message: str, sensitive_topics: Sequence[str] = (), knowledge: Sequence[Passage] = ()
 ) -> Scores | None:
-    """Similarities of `message` to each prototype group and topic; None without the model.
+    """The classifier's probabilities and the similarities to ordinary questions and each topic
+    for `message`; None without the model.
 
     The knowledge articles count as ordinary prototypes: a message the knowledge base answers
     well is an ordinary question."""
@@ -207,15 +215,15 @@ def score_message(
         return float(np.max(matrix @ vector))
 
     def best_clause(matrix: Vector) -> float:
-        # the mean of a part's two nearest prototypes, not its single nearest: one prototype
-        # that happens to share a short sentence's shape ("can someone call me back" for
-        # "can I return it") does not decide alone (calibration F1 0.991 -> 1.000)
+        # the mean of a part's two nearest phrases, not its single nearest: one phrase that
+        # happens to share a short sentence's shape does not decide alone
         sims = np.sort(vectors @ matrix.T, axis=1)[:, -NEAREST:]
         return float(sims.mean(axis=1).max())
 
+    probabilities = load_model().probabilities(vectors)
     return Scores(
-        human_request=best_clause(_matrix(HUMAN_REQUEST_PROTOTYPES)),
-        frustration=best_clause(_matrix(FRUSTRATION_PROTOTYPES)),
+        human_request=float(probabilities[:, 0].max()),
+        frustration=float(probabilities[:, 1].max()),
         ordinary=max(
             [best(_matrix(ORDINARY_PROTOTYPES))]
             + [float(np.dot(v, vector)) for p in knowledge if (v := passage_vector(p)) is not None]
@@ -231,13 +239,12 @@ def judge_scores(scores: Scores, thresholds: Thresholds = DEFAULT_THRESHOLDS) ->
     for topic, score in sorted(scores.topics, key=lambda ts: ts[1], reverse=True):
         if score >= t.sensitive and score >= scores.ordinary - t.sensitive_slack:
             return Intent(SENSITIVE, f"The visitor raised a sensitive topic: {topic}.", score)
-    candidates = [(scores.frustration, t.frustration, t.frustration_slack, FRUSTRATION)]
+    cut = t.escalate if t.escalate is not None else load_model().threshold
+    candidates = [(scores.frustration, FRUSTRATION)]
     if scores.names_a_person:
-        candidates.append(
-            (scores.human_request, t.human_request, t.human_request_slack, HUMAN_REQUEST)
-        )
-    for score, cut, slack, kind in sorted(candidates, reverse=True):
-        if score >= cut and score >= scores.ordinary - slack:
+        candidates.append((scores.human_request, HUMAN_REQUEST))
+    for score, kind in sorted(candidates, reverse=True):
+        if score >= cut:
             reason = (
                 "The visitor asked for a person."
                 if kind == HUMAN_REQUEST
