@@ -43,10 +43,14 @@ class Row:
 
 
 def _encode(texts: Sequence[str]) -> np.ndarray:
-    rows = [embed_texts(list(texts[i : i + 32])) for i in range(0, len(texts), 32)]
-    if any(r is None for r in rows):
+    """Rows for `texts`, encoded in batches of similar length (a batch pads to its longest)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    batches = [embed_texts([texts[i] for i in order[j : j + 32]]) for j in range(0, len(order), 32)]
+    if any(b is None for b in batches):
         raise SystemExit("training needs the embedding model files")
-    return np.vstack(rows)  # type: ignore[arg-type]
+    rows = np.empty((len(texts), batches[0].shape[1]), dtype=np.float32)  # type: ignore[union-attr]
+    rows[order] = np.vstack(batches)  # type: ignore[arg-type]
+    return rows
 
 
 def training_rows() -> list[Row]:

@@ -129,8 +129,8 @@ class Thresholds:
     threshold trained with the model, `bench.train_intent`).
     """
 
-    sensitive: float = 0.38
-    sensitive_slack: float = 0.16
+    sensitive: float = 0.29
+    sensitive_slack: float = -0.04
     escalate: float | None = None
 
 
