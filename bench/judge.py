@@ -1,10 +1,12 @@
-"""Escalation judgment on the held-out half of the eval set, next to a keyword baseline.
+"""Escalation judgment on the held-out messages, next to a keyword baseline.
 
-    .venv/bin/python -m bench.judge               # figures on the TEST half
-    .venv/bin/python -m bench.judge --calibrate   # thresholds that fit the CALIBRATION half
+    .venv/bin/python -m bench.judge               # figures on every held-out split
+    .venv/bin/python -m bench.judge --calibrate   # sensitive-topic thresholds that fit the
+                                                  # training splits (CALIBRATION_SPLITS)
 
 Runs `judge_first_message` (keywords, then `local/kb` through litellm with the
-escalate_to_human tool) on every message of tests/eval/escalation.jsonl's test half under the
+escalate_to_human tool) on every message of each split of SPLITS_REPORTED (the test half and
+the fresh sets of escalation.jsonl, the independent half of independent.jsonl) under the
 default settings and the evaluation's sensitive topics; prints precision, recall, F1 and the
 false-trigger rate on keyword traps, for the semantic judgment, its lexical fallback (no model
 files) and a keyword-substring baseline; then the bot's overhead per turn excluding model time
@@ -43,7 +45,7 @@ EVAL_SET = EVAL_DIR / "escalation.jsonl"
 # ("independent-dev") trains the classifier (bench/train_intent.py), half ("independent") is
 # held out; only its aggregate figures are ever printed
 INDEPENDENT_SET = EVAL_DIR / "independent.jsonl"
-# 1,160 more messages by separate authors (session 6), for training only (split "training")
+# 2,563 more messages by separate authors (session 6), for training only (split "training")
 TRAINING_SET = EVAL_DIR / "training.jsonl"
 CATEGORIES = ("human_request", "frustration", "sensitive", "ordinary", "keyword_trap")
 # "fresh": written in session 4, after an error on the test half had been looked at (it led to

@@ -5,8 +5,9 @@
                                                      # this data trains (the tests run it)
 
 Trains on the calibration half of tests/eval/escalation.jsonl, the independent-dev half of
-tests/eval/independent.jsonl and the prototype phrases of `bot/intent.py`; never on the test
-half, the fresh sets or the independent half, which `bench.judge` reports. Sensitive-topic
+tests/eval/independent.jsonl, tests/eval/training.jsonl and the prototype phrases of
+`bot/intent.py`; never on the test half, the fresh sets or the independent half, which
+`bench.judge` reports. Sensitive-topic
 messages are left out: the owner's topics are matched by similarity (`bot/intent.py`).
 The probability that escalates is the one with the best F1 under 5-fold cross-validation.
 """
@@ -14,6 +15,7 @@ The probability that escalates is the one with the best F1 under 5-fold cross-va
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from collections.abc import Sequence
@@ -78,9 +80,16 @@ def training_rows() -> list[Row]:
 
 
 def escalates(probabilities: np.ndarray, names_a_person: bool, threshold: float) -> bool:
-    """The decision `intent.judge_scores` makes from the model's probabilities."""
-    human, frustration = probabilities[:, 0].max(), probabilities[:, 1].max()
-    return bool((human >= threshold and names_a_person) or frustration >= threshold)
+    """Would `intent.judge_scores` escalate a message with these probabilities (no topics)?"""
+    scores = intent.Scores(
+        human_request=float(probabilities[:, 0].max()),
+        frustration=float(probabilities[:, 1].max()),
+        ordinary=0.0,
+        topics=(),
+        names_a_person=names_a_person,
+    )
+    cut = dataclasses.replace(intent.DEFAULT_THRESHOLDS, escalate=threshold)
+    return intent.judge_scores(scores, cut) is not None
 
 
 def cross_validated_threshold(rows: Sequence[Row]) -> tuple[float, float]:

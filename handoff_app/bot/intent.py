@@ -11,8 +11,8 @@ Semantic when the embedding model is available:
   nearest ordinary shop question or knowledge article, so "where is my invoice" is not a
   billing dispute.
 Each clause of a longer message is judged too ("I never got my refund and I'm calling my
-lawyer"). The topic thresholds were calibrated on the calibration half of
-tests/eval/escalation.jsonl only. Without the model files the lexical fallback of
+lawyer"). The topic thresholds were calibrated on the training splits of tests/eval only
+(`bench.judge.CALIBRATION_SPLITS`). Without the model files the lexical fallback of
 `bot/intent_rules.py` (patterns) judges instead.
 """
 
@@ -234,7 +234,7 @@ def score_message(
 
 
 def judge_scores(scores: Scores, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Intent | None:
-    """The semantic decision from raw similarities."""
+    """The semantic decision from the classifier's probabilities and the topic similarities."""
     t = thresholds
     for topic, score in sorted(scores.topics, key=lambda ts: ts[1], reverse=True):
         if score >= t.sensitive and score >= scores.ordinary - t.sensitive_slack:

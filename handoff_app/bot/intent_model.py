@@ -3,8 +3,9 @@ frustration, or an ordinary message? A linear (softmax) classifier over the sent
 
 The weights are in `intent_model.json`, written by `python -m bench.train_intent` from labelled
 messages (tests/eval: the calibration half of escalation.jsonl, the independent-dev half of
-independent.jsonl, and the prototype phrases of `bot/intent.py`). The file also holds the
-probability a message needs to escalate, chosen by cross-validation on those same messages.
+independent.jsonl, training.jsonl, and the prototype phrases of `bot/intent.py`). The file
+also holds the probability a message needs to escalate, chosen by cross-validation on those
+same messages.
 """
 
 from __future__ import annotations
@@ -69,4 +70,6 @@ def load_model(path: Path = MODEL_FILE) -> IntentModel:
     data = json.loads(path.read_text())
     if tuple(data["classes"]) != CLASSES:
         raise ValueError(f"{path}: classes {data['classes']}, expected {list(CLASSES)}")
-    return IntentModel(np.array(data["weights"], dtype=np.float32), float(data["threshold"]))
+    weights = np.array(data["weights"], dtype=np.float32)
+    weights.setflags(write=False)  # one array for every caller, on any thread
+    return IntentModel(weights, float(data["threshold"]))
