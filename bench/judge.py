@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +62,12 @@ SPLITS_REPORTED = (
 )
 # what --calibrate fits the sensitive topics' thresholds on (never the reported splits)
 CALIBRATION_SPLITS = ("calibration", "independent-dev", "training")
+# messages that must reach a person under their topic whatever the fitted thresholds: the
+# plainest instances of the evaluation's topics, also required by tests/integration
+MUST_ESCALATE = (
+    ("I'm going to sue you over this", "legal threat"),
+    ("someone hacked my account", "account hacked"),
+)
 BASELINE_WORDS = (*DEFAULT_HANDOFF_KEYWORDS, "human", "agent", "person", "manager", "someone")
 
 
@@ -147,49 +152,78 @@ def lexical_all(examples: Sequence[Example]) -> list[bool]:
 
 
 def calibrate(examples: Sequence[Example]) -> intent.Thresholds:
-    """Grid search of the sensitive topics' threshold and slack for the best F1 on `examples`
-    (requests for a person and frustration are the trained classifier's: bench/train_intent)."""
+    """The sensitive topics' threshold and slack with the best F1 of the topic match alone:
+    sensitive messages against ordinary ones and keyword traps.
+
+    Requests for a person and frustration are left out: the trained classifier decides those,
+    and on these messages, which it was trained on, its decisions would be in-sample
+    (bench/train_intent). F1 is flat near its best, so a pair is judged by the mean F1 of its
+    neighbours (`steadiest_pair`), and only pairs that let every MUST_ESCALATE message through
+    are candidates."""
     # the knowledge the judge grounds on (see judge_first_message): the demo knowledge base
     from handoff_app.bot.retrieval import rank
 
+    examples = [e for e in examples if e.category in ("sensitive", "ordinary", "keyword_trap")]
     scores = [
         intent.score_message(
             e.text, EVAL_SENSITIVE_TOPICS, [r.passage for r in rank(e.text, DEMO_PASSAGES)[:3]]
         )
         for e in examples
     ]
-    keyword = [find_handoff_keyword(e.text, DEFAULT_HANDOFF_KEYWORDS) is not None for e in examples]
-    if any(s is None for s in scores):
+    required = [intent.score_message(text, (topic,)) for text, topic in MUST_ESCALATE]
+    if any(s is None for s in [*scores, *required]):
         raise SystemExit("calibration needs the embedding model files")
 
-    def f1_of(t: intent.Thresholds) -> float:
-        predicted = [
-            k or intent.judge_scores(s, t) is not None  # type: ignore[arg-type]
-            for k, s in zip(keyword, scores, strict=True)
-        ]
-        return measure(examples, predicted).f1
+    def topics_only(cut: float, slack: float) -> intent.Thresholds:
+        # a probability never exceeds 1: with escalate above it the classifier never fires
+        return intent.Thresholds(sensitive=cut, sensitive_slack=slack, escalate=1.01)
 
-    current = intent.DEFAULT_THRESHOLDS
-    cuts = [round(float(x), 2) for x in np.arange(0.25, 0.80, 0.01)]
-    slacks = [round(float(x), 2) for x in np.arange(-0.10, 0.36, 0.02)]
-    results = {
-        (c, s): f1_of(dataclasses.replace(current, sensitive=c, sensitive_slack=s))
-        for c in cuts
-        for s in slacks
+    def f1_of(cut: float, slack: float) -> float:
+        t = topics_only(cut, slack)
+        return measure(examples, [intent.judge_scores(s, t) is not None for s in scores]).f1  # type: ignore[arg-type]
+
+    pairs = [
+        (round(float(c), 2), round(float(s), 2))
+        for c in np.arange(0.25, 0.80, 0.01)
+        for s in np.arange(-0.10, 0.36, 0.02)
+    ]
+    f1 = {pair: f1_of(*pair) for pair in pairs}
+    allowed = {
+        pair
+        for pair in pairs
+        if all(intent.judge_scores(r, topics_only(*pair)) for r in required)  # type: ignore[arg-type]
     }
-    best = max(results.values())
-    ties = np.array([pair for pair, f in results.items() if f == best])
-    others = np.array([pair for pair, f in results.items() if f != best])
-    if len(others):
-        # the deepest point of the best region (farthest from any worse setting), so small
-        # shifts between calibration and new messages do not flip decisions
-        gaps = np.abs(ties[:, None, :] - others[None, :, :]).max(axis=2).min(axis=1)
-        cut, slack = (float(x) for x in ties[int(np.argmax(gaps))])
-    else:
-        cut, slack = (float(x) for x in ties[len(ties) // 2])
-    current = dataclasses.replace(current, sensitive=cut, sensitive_slack=slack)
-    print(f"calibration F1 {f1_of(current):.3f} with {current}")
-    return current
+    cut, slack = steadiest_pair(f1, allowed)
+    fitted = intent.Thresholds(sensitive=cut, sensitive_slack=slack)
+    shipped = (intent.DEFAULT_THRESHOLDS.sensitive, intent.DEFAULT_THRESHOLDS.sensitive_slack)
+    print(
+        f"{sum(e.category == 'sensitive' for e in examples)} sensitive messages against "
+        f"{sum(e.category != 'sensitive' for e in examples)} ordinary ones and keyword traps: "
+        f"topic-match F1 {f1[(cut, slack)]:.3f} with {fitted} (best anywhere "
+        f"{max(f1.values()):.3f}; the shipped thresholds {f1_of(*shipped):.3f})"
+    )
+    return fitted
+
+
+def steadiest_pair(
+    f1: Mapping[tuple[float, float], float],
+    allowed: Collection[tuple[float, float]],
+    window: tuple[float, float] = (0.02, 0.04),
+) -> tuple[float, float]:
+    """The allowed (cut, slack) whose neighbours within `window` have the best mean F1 (the
+    lower pair on a tie)."""
+
+    def smoothed(pair: tuple[float, float]) -> float:
+        near = [
+            v
+            for (c, s), v in f1.items()
+            if abs(c - pair[0]) <= window[0] + 1e-9 and abs(s - pair[1]) <= window[1] + 1e-9
+        ]
+        return float(np.mean(near))
+
+    if not allowed:
+        raise SystemExit("no thresholds let every must-escalate message through")
+    return max(sorted(allowed), key=lambda pair: (smoothed(pair), -pair[0], -pair[1]))
 
 
 async def provider_overhead(samples: int = 200) -> tuple[list[float], list[float]]:

@@ -9,7 +9,8 @@ tests/eval/independent.jsonl, tests/eval/training.jsonl and the prototype phrase
 `bot/intent.py`; never on the test half, the fresh sets or the independent half, which
 `bench.judge` reports. Sensitive-topic
 messages are left out: the owner's topics are matched by similarity (`bot/intent.py`).
-The probability that escalates is the one with the best F1 under 5-fold cross-validation.
+The probability that escalates is the one whose neighbourhood has the best F1 under
+repeated 5-fold cross-validation (`cross_validated_threshold`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ import argparse
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import numpy as np
 
-from bench.judge import Example, load_eval_set
+from bench.judge import SPLITS_REPORTED, Example, load_eval_set
 from handoff_app.bot import intent
 from handoff_app.bot.embeddings import embed_texts
 from handoff_app.bot.intent_model import CLASSES, MODEL_FILE, IntentModel, fit
@@ -33,8 +35,9 @@ from handoff_app.bot.intent_model import CLASSES, MODEL_FILE, IntentModel, fit
 TRAINING_SPLITS = ("calibration", "independent-dev", "training")
 LABELS = {"human_request": 0, "frustration": 1, "ordinary": 2, "keyword_trap": 2}
 FOLDS = 5
-CANDIDATE_THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.30, 0.96, 0.05))
-PLATEAU = 0.005
+SHUFFLES = 3
+CANDIDATE_THRESHOLDS = tuple(round(float(x), 2) for x in np.arange(0.30, 0.96, 0.01))
+WINDOW = 0.05
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,21 @@ def _encode(texts: Sequence[str]) -> np.ndarray:
     return rows
 
 
-def training_rows() -> list[Row]:
+def same_words(text: str) -> str:
+    """`text` reduced to its words, lower case: two messages that differ only in punctuation,
+    spacing or case are the same message."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def held_out_messages() -> frozenset[str]:
+    """The words of every message `bench.judge` reports on, which training must never see."""
+    return frozenset(
+        same_words(e.text) for split, _ in SPLITS_REPORTED for e in load_eval_set(split)
+    )
+
+
+def training_texts() -> list[tuple[str, int]]:
+    """(message, class) pairs to train on, leaving out any that repeats a held-out message."""
     examples: list[Example] = [
         e for split in TRAINING_SPLITS for e in load_eval_set(split) if e.category in LABELS
     ]
@@ -68,8 +85,15 @@ def training_rows() -> list[Row]:
         )
         for text in phrases
     ]
-    texts = [e.text for e in examples] + [t for t, _ in seeds]
-    labels = [LABELS[e.category] for e in examples] + [label for _, label in seeds]
+    held_out = held_out_messages()
+    pairs = [(e.text, LABELS[e.category]) for e in examples] + seeds
+    return [(text, label) for text, label in pairs if same_words(text) not in held_out]
+
+
+def training_rows() -> list[Row]:
+    pairs = training_texts()
+    texts = [text for text, _ in pairs]
+    labels = [label for _, label in pairs]
     parts = [[t.strip(), *(c if len(c := intent.clauses(t)) > 1 else [])] for t in texts]
     flat = _encode([p for group in parts for p in group])
     rows, start = [], 0
@@ -92,9 +116,9 @@ def escalates(probabilities: np.ndarray, names_a_person: bool, threshold: float)
     return intent.judge_scores(scores, cut) is not None
 
 
-def cross_validated_threshold(rows: Sequence[Row]) -> tuple[float, float]:
-    """The threshold with the best F1 over FOLDS held-out folds, and that F1."""
-    order = np.random.default_rng(0).permutation(len(rows))
+def cross_validated_f1(rows: Sequence[Row], shuffle: int) -> dict[float, float]:
+    """F1 at each candidate threshold over FOLDS held-out folds of one shuffle of `rows`."""
+    order = np.random.default_rng(shuffle).permutation(len(rows))
     held: list[tuple[np.ndarray, Row]] = []
     for fold in range(FOLDS):
         test = set(order[fold::FOLDS].tolist())
@@ -112,12 +136,33 @@ def cross_validated_threshold(rows: Sequence[Row]) -> tuple[float, float]:
             fp += predicted and not actual
             fn += actual and not predicted
         scores[threshold] = 2 * tp / (2 * tp + fp + fn)
-    # the middle of the plateau within PLATEAU of the best F1 (a few messages either way), not
-    # its edge, so a small shift between these messages and new ones does not flip decisions
-    best = max(scores.values())
-    near = [t for t in CANDIDATE_THRESHOLDS if scores[t] >= best - PLATEAU]
-    chosen = near[len(near) // 2]
-    return chosen, scores[chosen]
+    return scores
+
+
+def cross_validated_threshold(rows: Sequence[Row]) -> tuple[float, float]:
+    """The threshold whose neighbourhood has the best F1, and that F1.
+
+    F1 is averaged over SHUFFLES repetitions of FOLDS-fold cross-validation, then over the
+    thresholds within WINDOW either side of each candidate. Near its best, F1 is flat: a few
+    messages more or less move the single best candidate by several steps (session 6 saw
+    0.75 become 0.70 when 17 messages were removed), so the choice is made on the smoothed
+    curve, which those few messages barely move.
+    """
+    runs = [cross_validated_f1(rows, shuffle) for shuffle in range(SHUFFLES)]
+    mean = {t: float(np.mean([run[t] for run in runs])) for t in CANDIDATE_THRESHOLDS}
+    chosen = steadiest_threshold(mean)
+    return chosen, mean[chosen]
+
+
+def steadiest_threshold(f1: Mapping[float, float], window: float = WINDOW) -> float:
+    """The threshold whose neighbours within `window` either side have the best mean F1 (of
+    thresholds with a whole window inside the grid; the lower one on a tie)."""
+    grid = sorted(f1)
+    inner = [t for t in grid if grid[0] + window <= t + 1e-9 and t <= grid[-1] - window + 1e-9]
+    smoothed = {
+        t: float(np.mean([f1[u] for u in grid if abs(u - t) <= window + 1e-9])) for t in inner
+    }
+    return max(inner, key=lambda t: (smoothed[t], -t))
 
 
 def train() -> IntentModel:

@@ -130,7 +130,7 @@ class Thresholds:
     """
 
     sensitive: float = 0.29
-    sensitive_slack: float = -0.04
+    sensitive_slack: float = 0.1
     escalate: float | None = None
 
 
@@ -186,10 +186,9 @@ def clauses(message: str) -> list[str]:
 def warm_up() -> bool:
     """Load the model and embed the prototypes now (a couple of seconds; call it in a thread at
     start-up) rather than during the first visitor's turn. True when the model is available."""
-    if get_encoder() is None:
+    if get_encoder() is None or load_model() is None:
         return False
     _matrix(ORDINARY_PROTOTYPES)
-    load_model()
     return True
 
 
@@ -197,11 +196,12 @@ def score_message(
     message: str, sensitive_topics: Sequence[str] = (), knowledge: Sequence[Passage] = ()
 ) -> Scores | None:
     """The classifier's probabilities and the similarities to ordinary questions and each topic
-    for `message`; None without the model.
+    for `message`; None without the embedding model or the classifier.
 
     The knowledge articles count as ordinary prototypes: a message the knowledge base answers
     well is an ordinary question."""
-    if get_encoder() is None:
+    model = load_model()
+    if model is None or get_encoder() is None:
         return None
     vector = embed_text(message.strip())
     assert vector is not None
@@ -220,7 +220,7 @@ def score_message(
         sims = np.sort(vectors @ matrix.T, axis=1)[:, -NEAREST:]
         return float(sims.mean(axis=1).max())
 
-    probabilities = load_model().probabilities(vectors)
+    probabilities = model.probabilities(vectors)
     return Scores(
         human_request=float(probabilities[:, 0].max()),
         frustration=float(probabilities[:, 1].max()),
@@ -233,13 +233,20 @@ def score_message(
     )
 
 
+def trained_threshold() -> float:
+    """The classifier's probability that escalates (scores exist only when it is loaded)."""
+    model = load_model()
+    assert model is not None, "scores come from score_message, which needs the classifier"
+    return model.threshold
+
+
 def judge_scores(scores: Scores, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Intent | None:
     """The semantic decision from the classifier's probabilities and the topic similarities."""
     t = thresholds
     for topic, score in sorted(scores.topics, key=lambda ts: ts[1], reverse=True):
         if score >= t.sensitive and score >= scores.ordinary - t.sensitive_slack:
             return Intent(SENSITIVE, f"The visitor raised a sensitive topic: {topic}.", score)
-    cut = t.escalate if t.escalate is not None else load_model().threshold
+    cut = t.escalate if t.escalate is not None else trained_threshold()
     candidates = [(scores.frustration, FRUSTRATION)]
     if scores.names_a_person:
         candidates.append((scores.human_request, HUMAN_REQUEST))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,9 @@ import numpy as np
 from handoff_app.bot.embeddings import Vector
 
 MODEL_FILE = Path(__file__).with_name("intent_model.json")
+MODEL_FILE_ENV = "HANDOFF_INTENT_MODEL_FILE"  # another weights file (tests: a missing one)
+
+log = logging.getLogger(__name__)
 CLASSES = ("human_request", "frustration", "ordinary")
 
 
@@ -65,11 +70,23 @@ def fit(
     return weights
 
 
+def load_model() -> IntentModel | None:
+    """The classifier of `HANDOFF_INTENT_MODEL_FILE`, else the shipped `intent_model.json`;
+    None when the file is missing or unreadable: the judgment then uses its lexical rules, as it
+    does without the embedding model (a warning says why, once)."""
+    return read_model(Path(os.environ.get(MODEL_FILE_ENV) or MODEL_FILE))
+
+
 @functools.cache
-def load_model(path: Path = MODEL_FILE) -> IntentModel:
-    data = json.loads(path.read_text())
-    if tuple(data["classes"]) != CLASSES:
-        raise ValueError(f"{path}: classes {data['classes']}, expected {list(CLASSES)}")
-    weights = np.array(data["weights"], dtype=np.float32)
+def read_model(path: Path) -> IntentModel | None:
+    try:
+        data = json.loads(path.read_text())
+        if tuple(data["classes"]) != CLASSES:
+            raise ValueError(f"classes {data['classes']}, expected {list(CLASSES)}")
+        weights = np.array(data["weights"], dtype=np.float32)
+        threshold = float(data["threshold"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        log.warning("no escalation classifier (%s: %s): lexical judgment", path, error)
+        return None
     weights.setflags(write=False)  # one array for every caller, on any thread
-    return IntentModel(weights, float(data["threshold"]))
+    return IntentModel(weights, threshold)

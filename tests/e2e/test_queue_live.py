@@ -45,7 +45,7 @@ def test_new_rows_arrive_in_order_and_a_tab_that_missed_changes_resyncs(
     agent.wait_for_function(f"() => {CACHE}?.['staff-queue']?.snap?.epoch")
     before = row_ids(agent)
     for n in range(3):
-        escalate(new_page, app_server, f"Parcel {marker}-{n} never came")
+        escalate(new_page, app_server, f"Can I change the address on order {marker}-{n}?")
         expect(agent.locator('[data-testid="queue-row"]')).to_have_count(len(before) + n + 1)
     ids = row_ids(agent)
     new = ids[len(before) :]
@@ -67,7 +67,7 @@ def test_new_rows_arrive_in_order_and_a_tab_that_missed_changes_resyncs(
             c.rows.delete({int(new[0])});
         }}"""
     )
-    escalate(new_page, app_server, f"Parcel {marker}-late never came")
+    escalate(new_page, app_server, f"Can I change the address on order {marker}-late?")
     expect(agent.locator('[data-testid="queue-row"]')).to_have_count(len(ids) + 1)
     assert agent.evaluate(f"() => {CACHE}.resyncs") == resyncs + 1
     now = row_ids(agent)

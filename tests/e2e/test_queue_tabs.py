@@ -89,7 +89,7 @@ def test_a_waiting_row_turns_red_past_the_response_deadline(
     sign_in(agent, app_server, staff["ana"])
     visitor = new_page()
     visitor.goto(app_server.url)
-    visitor_says(visitor, "Hello, anyone? (deadline test)")
+    visitor_says(visitor, "Do you gift wrap? (deadline test)")
     visitor.get_by_test_id("visitor-talk-to-human-button").click()
     late = agent.locator('.queue-row[data-status="pending"]').last
     expect(late).to_have_attribute("data-age", "red", timeout=10_000)

@@ -9,6 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bench.judge import CATEGORIES, judgments, load_eval_set, measure
 from handoff_app.bot.judge import DEMO_PASSAGES, EVAL_SENSITIVE_TOPICS, judge_first_message
 from handoff_app.domain.keywords import DEFAULT_HANDOFF_KEYWORDS
@@ -145,9 +147,16 @@ def test_judge_command_reports_bad_lines_and_fails() -> None:
     assert "error" in lines[0] and lines[1]["escalate"] is False
 
 
-def test_judge_command_works_without_model_files(tmp_path: Path) -> None:
-    env = {**os.environ, "HANDOFF_EMBEDDING_MODEL_DIR": str(tmp_path / "missing")}
+@pytest.mark.parametrize(
+    "missing",
+    ["HANDOFF_EMBEDDING_MODEL_DIR", "HANDOFF_INTENT_MODEL_FILE"],
+    ids=["no embedding model", "no classifier weights"],
+)
+def test_judge_command_works_without_model_files(tmp_path: Path, missing: str) -> None:
+    env = {**os.environ, missing: str(tmp_path / "missing")}
     stdin = '{"text": "get me your manager"}\n{"text": "the agent field is empty"}\n'
     done = run_module("handoff_app", "judge", stdin=stdin, env=env)
     verdicts = [json.loads(line) for line in done.stdout.splitlines()]
     assert [v["escalate"] for v in verdicts] == [True, False], done.stderr
+    if missing == "HANDOFF_INTENT_MODEL_FILE":  # it says why it judges by rules
+        assert "no escalation classifier" in done.stderr

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from handoff_app.bot.intent_model import CLASSES, IntentModel, fit, load_model
+from bench.train_intent import held_out_messages, same_words, steadiest_threshold, training_texts
+from handoff_app.bot.intent_model import CLASSES, IntentModel, fit, load_model, read_model
 
 
 def test_fit_separates_three_clusters_and_probabilities_sum_to_one() -> None:
@@ -23,5 +26,38 @@ def test_fit_separates_three_clusters_and_probabilities_sum_to_one() -> None:
 
 def test_the_shipped_model_loads_with_its_threshold() -> None:
     model = load_model()
-    assert model.weights.shape == (385, len(CLASSES))
+    assert model is not None and model.weights.shape == (385, len(CLASSES))
     assert 0.3 <= model.threshold <= 0.95
+
+
+def test_the_threshold_is_chosen_on_the_smoothed_curve_not_at_a_lone_peak() -> None:
+    grid = [round(0.30 + 0.01 * i, 2) for i in range(66)]
+    # a broad plateau around 0.72, and one lone candidate a hair higher at 0.50
+    f1 = {t: 0.90 - abs(t - 0.72) * 0.2 for t in grid}
+    f1[0.50] = 0.91
+    assert steadiest_threshold(f1) == 0.72
+    # one message more or less (a small bump anywhere on the plateau) barely moves it
+    bumped = f1 | {0.66: f1[0.66] + 0.002}
+    assert abs(steadiest_threshold(bumped) - 0.72) <= 0.02
+    # a tie goes to the lower threshold; the window never runs off the grid
+    assert steadiest_threshold({t: 0.5 for t in grid}) == 0.35
+
+
+def test_training_never_sees_a_message_the_judge_is_measured_on() -> None:
+    held_out = held_out_messages()
+    pairs = training_texts()
+    assert len(held_out) > 500 and len(pairs) > 2500
+    assert not [text for text, _ in pairs if same_words(text) in held_out]
+    # the same message, punctuated or cased differently, is still the same message
+    assert same_words("Can I talk to a HUMAN, please?!") == same_words(
+        "can i talk to a human please"
+    )
+
+
+def test_a_missing_or_damaged_weights_file_means_no_classifier(tmp_path: Path) -> None:
+    assert read_model(tmp_path / "missing.json") is None
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text('{"classes": ["ordinary"], "threshold": 0.5, "weights": []}')
+    assert read_model(damaged) is None
+    damaged.write_text("{not json")
+    assert read_model(damaged) is None
