@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from handoff_app.components.composer import TYPING_EVERY_MS
 from tests.e2e.conftest import Staff, screenshot, sign_in
 from tests.e2e.test_handoff_loop import (
     agent_says,
@@ -307,6 +308,10 @@ def test_typing_indicators_both_ways(
     )
     expect(visitor.get_by_test_id("visitor-message").filter(has_text="Order 1234")).to_be_visible()
 
+    # the page sends "typing" at most once per TYPING_EVERY_MS and drops the rest: a burst that
+    # starts within that window of the visitor's last one (their first message, seconds ago
+    # when the machine is quick) would send nothing
+    visitor.wait_for_timeout(TYPING_EVERY_MS)
     visitor.get_by_test_id("visitor-composer-input").press_sequentially("Where is my", delay=60)
     visitor_typing = ana.get_by_test_id("conversation-visitor-typing")
     expect(visitor_typing).to_have_text("Visitor is typing…")
