@@ -35,6 +35,7 @@ from handoff_app.bot.intent_rules import (
     mentions_a_person,
 )
 from handoff_app.bot.retrieval import Passage, passage_vector
+from handoff_app.domain.sensitive_topics import read_topic
 
 # Requests for a person and frustration: seeds of the classifier's training data
 # (bench/train_intent.py), not compared with at run time.
@@ -160,8 +161,11 @@ def _matrix(phrases: Sequence[str]) -> Vector:
     return _PROTOTYPE_CACHE[key]
 
 
-def _topic_phrases(topic: str) -> list[str]:
-    return [t.format(topic=topic) for t in TOPIC_TEMPLATES]
+def _topic_phrases(entry: str) -> list[str]:
+    """What a message is compared with for a topic: phrasings of its name, and the owner's
+    example messages (`domain/sensitive_topics.py`)."""
+    topic = read_topic(entry)
+    return [t.format(topic=topic.name) for t in TOPIC_TEMPLATES] + list(topic.examples)
 
 
 def _topic_matrix(topic: str) -> Vector:
@@ -171,7 +175,7 @@ def _topic_matrix(topic: str) -> Vector:
 def prototypes_ready(sensitive_topics: Sequence[str]) -> bool:
     """Are the ordinary prototypes and these topics' phrases embedded already (no encoding)?"""
     groups: list[tuple[str, ...]] = [ORDINARY_PROTOTYPES]
-    groups += [tuple(_topic_phrases(t)) for t in sensitive_topics if t.strip()]
+    groups += [tuple(_topic_phrases(t)) for t in sensitive_topics if read_topic(t).name]
     return all(tuple(g) in _PROTOTYPE_CACHE for g in groups)
 
 
@@ -228,7 +232,11 @@ def score_message(
             [best(_matrix(ORDINARY_PROTOTYPES))]
             + [float(np.dot(v, vector)) for p in knowledge if (v := passage_vector(p)) is not None]
         ),
-        topics=tuple((t, best_clause(_topic_matrix(t))) for t in sensitive_topics if t.strip()),
+        topics=tuple(
+            (read_topic(t).name, best_clause(_topic_matrix(t)))
+            for t in sensitive_topics
+            if read_topic(t).name
+        ),
         names_a_person=mentions_a_person(message),
     )
 

@@ -9,6 +9,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from handoff_app.domain.sensitive_topics import read_topic
+
 HUMAN_REQUEST = "human_request"
 FRUSTRATION = "frustration"
 SENSITIVE = "sensitive"
@@ -79,14 +81,24 @@ def mentions_a_person(message: str) -> bool:
 def detect_escalation_lexically(
     message: str, sensitive_topics: Sequence[str] = ()
 ) -> Intent | None:
-    """The fallback judgment: patterns for requests and frustration, word overlap for topics."""
+    """The fallback judgment: patterns for requests and frustration; a topic by the words of its
+    name (and their synonyms) or one of its examples word for word."""
     text = " ".join(message.casefold().split())
     words = _stem_words(text)
-    for topic in sensitive_topics:
-        topic_words = _stem_words(topic)
-        extra = [s for key, syn in _TOPIC_SYNONYMS.items() if key in topic.casefold() for s in syn]
-        if topic_words & words or any(re.search(rf"\b{re.escape(s)}\b", text) for s in extra):
-            return Intent(SENSITIVE, f"The visitor raised a sensitive topic: {topic}.", 1.0)
+    for entry in sensitive_topics:
+        topic = read_topic(entry)
+        if not topic.name:
+            continue
+        topic_words = _stem_words(topic.name)
+        extra = [
+            s for key, syn in _TOPIC_SYNONYMS.items() if key in topic.name.casefold() for s in syn
+        ]
+        # an owner's example counts when the message contains it, word for word
+        extra += [" ".join(e.casefold().split()) for e in topic.examples]
+        if topic_words & words or any(
+            re.search(rf"(?<!\w){re.escape(s)}(?!\w)", text) for s in extra
+        ):
+            return Intent(SENSITIVE, f"The visitor raised a sensitive topic: {topic.name}.", 1.0)
     if not _NOT_A_REQUEST.search(text) and any(p.search(text) for p in _HUMAN_REQUEST):
         return Intent(HUMAN_REQUEST, "The visitor asked for a person.", 1.0)
     if _FRUSTRATION.search(text):

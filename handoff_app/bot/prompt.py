@@ -16,7 +16,8 @@ ARTICLE_MARK = "#### "
 SENSITIVE_HEADER = "### Sensitive topics"
 SENSITIVE_INSTRUCTION = (
     "When the visitor raises one of these topics, do not answer it yourself: call the "
-    "escalate_to_human tool with a short reason."
+    "escalate_to_human tool with a short reason. After a colon, a topic lists example "
+    "messages, separated by semicolons."
 )
 TOPIC_MARK = "- "
 

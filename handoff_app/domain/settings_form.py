@@ -15,6 +15,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from handoff_app.domain.availability import WEEKDAYS
+from handoff_app.domain.sensitive_topics import (
+    EXAMPLES_MARK,
+    SensitiveTopic,
+    TopicError,
+    check_topic,
+)
 from handoff_app.domain.triggers import KeywordBehaviour, TriggerMode
 
 WEEKDAY_NAMES = dict(
@@ -82,6 +88,29 @@ def _entries(raw: str) -> list[str]:
     if len(entries) > MAX_LIST_ENTRIES:
         raise FieldError(f"At most {MAX_LIST_ENTRIES} entries.")
     return entries
+
+
+def _topics(raw: str) -> list[str]:
+    """One topic per line: `name`, or `name: example; example`. A line without a colon may
+    list several names, comma-separated (examples often hold commas, so a line with a colon is
+    one topic). Stored in the written form of `SensitiveTopic`; a repeated name is dropped."""
+    lines = raw.strip().split("\n")
+    if lines == [""]:
+        return []
+    topics: list[SensitiveTopic] = []
+    for number, line in enumerate(lines, start=1):
+        for piece in [line] if EXAMPLES_MARK in line else line.split(","):
+            if not piece.strip():
+                raise FieldError(f"Line {number} has an empty topic: remove it or the extra comma.")
+            try:
+                topic = check_topic(piece)
+            except TopicError as error:
+                raise FieldError(str(error)) from None
+            if topic.name.casefold() not in {t.name.casefold() for t in topics}:
+                topics.append(topic)
+    if len(topics) > MAX_LIST_ENTRIES:
+        raise FieldError(f"At most {MAX_LIST_ENTRIES} topics.")
+    return [t.written() for t in topics]
 
 
 def _keywords(raw: str) -> list[str]:
@@ -188,7 +217,7 @@ FIELDS: dict[str, Parser] = {
     "failure_threshold": lambda raw: _optional_integer(
         raw, low=1, high=20, what="Consecutive failures"
     ),
-    "sensitive_topics": _entries,
+    "sensitive_topics": _topics,
     "handoff_message": _message,
     "waiting_message": _message,
     "away_message": _message,

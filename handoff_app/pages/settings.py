@@ -240,8 +240,10 @@ def _settings_form() -> rx.Component:
                 _area(
                     "Sensitive topics",
                     "sensitive_topics",
-                    "One per line, e.g. legal threat, account hacked, billing dispute.",
-                    rows=3,
+                    "One per line, e.g. account hacked. Teach a topic with example messages "
+                    "after a colon, separated by semicolons, e.g. \u201clegal threat: I'm going "
+                    "to sue you; you will hear from my lawyer\u201d.",
+                    rows=4,
                 ),
             ),
             _group(

@@ -7,6 +7,7 @@ changes (through the CLI or the page) before it ends.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import urllib.request
@@ -16,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import (
+    ARTIFACTS,
     Staff,
     db_path,
     screenshot,
@@ -59,6 +61,45 @@ def test_owner_adds_a_keyword_and_a_visitor_typing_it_is_escalated_at_once(
     expect_state(visitor, "bot")
     visitor_says(visitor, "Can I get a BANANA SPLIT delivered?")
     expect_state(visitor, "pending")  # no restart: the running app read the new keyword
+
+
+def test_owner_teaches_a_sensitive_topic_by_example_and_a_matching_message_reaches_a_person(
+    app_server: AppServer, new_page: NewPage, staff: dict[str, Staff], restore_settings: None
+) -> None:
+    owner = new_page()
+    open_settings(owner, app_server, staff["owner"])
+    owner.get_by_test_id("settings-sensitive-topics-input").fill(
+        "legal threat, account hacked\n"
+        "safety hazard: the charger got hot and started smoking; my kettle caught fire"
+    )
+    save(owner)
+    expect(owner.get_by_test_id("settings-notice")).to_contain_text("Saved")
+    assert json.loads(str(stored(app_server, "sensitive_topics"))) == [
+        "legal threat",
+        "account hacked",
+        "safety hazard: the charger got hot and started smoking; my kettle caught fire",
+    ]
+    owner.reload()  # the stored topics come back into the form as written
+    expect(owner.get_by_test_id("settings-sensitive-topics-input")).to_have_value(
+        "legal threat\naccount hacked\n"
+        "safety hazard: the charger got hot and started smoking; my kettle caught fire"
+    )
+    owner.get_by_test_id("settings-sensitive-topics-input").evaluate(
+        "el => el.scrollIntoView({block: 'center'})"
+    )
+    owner.screenshot(path=str(ARTIFACTS / "settings-sensitive-topics.png"))  # the field in view
+
+    visitor = new_page()
+    visitor.goto(app_server.url)
+    expect_state(visitor, "bot")
+    visitor_says(visitor, "the plug started smoking when I used it")  # no word of the name
+    expect_state(visitor, "pending")
+    with sqlite3.connect(db_path(app_server)) as conn:
+        reason, text = conn.execute(
+            "SELECT reason, triggering_text FROM escalation ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    assert "safety hazard" in reason and "kettle" not in reason
+    assert text == "the plug started smoking when I used it"
 
 
 def test_bad_values_are_refused_next_to_their_field_and_nothing_is_saved(

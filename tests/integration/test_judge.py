@@ -37,10 +37,12 @@ def run_module(
 async def judge(text: str, **extra: object) -> object:
     return await judge_first_message(
         text,
-        keywords=DEFAULT_HANDOFF_KEYWORDS,
-        sensitive_topics=EVAL_SENSITIVE_TOPICS,
-        articles=DEMO_PASSAGES,
-        **extra,  # type: ignore[arg-type]
+        **{  # type: ignore[arg-type]
+            "keywords": DEFAULT_HANDOFF_KEYWORDS,
+            "sensitive_topics": EVAL_SENSITIVE_TOPICS,
+            "articles": DEMO_PASSAGES,
+            **extra,
+        },
     )
 
 
@@ -57,6 +59,20 @@ async def test_the_model_judges_what_no_keyword_catches() -> None:
     assert (ordinary.escalate, ordinary.trigger, ordinary.reason) == (False, None, None)  # type: ignore[attr-defined]
     assert "business days" in ordinary.answer  # type: ignore[attr-defined]
     assert ordinary.confidence > 0.3  # type: ignore[attr-defined]
+
+
+async def test_an_owners_example_messages_teach_a_topic_its_name_alone_misses() -> None:
+    plain = "safety hazard"
+    taught = "safety hazard: the charger got hot and started smoking; my kettle caught fire"
+    message = "the plug started smoking when I used it"
+    missed = await judge(message, sensitive_topics=(plain,))
+    assert missed.escalate is False  # type: ignore[attr-defined]
+    caught = await judge(message, sensitive_topics=(taught,))
+    assert (caught.escalate, caught.trigger) == (True, "ai")  # type: ignore[attr-defined]
+    assert caught.reason == "The visitor raised a sensitive topic: safety hazard."  # type: ignore[attr-defined]
+    # ordinary questions, even about the same things, stay with the bot
+    for question in ("is the charger included?", "How long does shipping take?"):
+        assert (await judge(question, sensitive_topics=(taught,))).escalate is False  # type: ignore[attr-defined]
 
 
 async def test_a_failing_provider_does_not_escalate_and_says_why() -> None:

@@ -28,6 +28,10 @@ def test_sensitive_topics_round_trip_through_the_system_prompt() -> None:
     assert "### Sensitive topics" in prompt and "escalate_to_human" in prompt
     assert parse_sensitive_topics(prompt) == list(TOPICS)
     assert parse_knowledge(prompt) == passages
+    # a topic's example messages travel with it, for the offline provider and real models
+    taught = "safety hazard: the plug started smoking; my kettle caught fire, twice"
+    prompt = build_system_prompt(passages, sensitive_topics=[taught])
+    assert parse_sensitive_topics(prompt) == [taught]
 
 
 def test_a_prompt_without_topics_has_no_topic_section() -> None:
@@ -78,6 +82,17 @@ def test_lexical_fallback_leaves_ordinary_questions_alone(text: str) -> None:
 def test_lexical_fallback_matches_topics_by_their_words() -> None:
     found = detect_escalation_lexically("My lawyer will call you", TOPICS)
     assert found is not None and "legal threat" in found.reason
+
+
+def test_lexical_fallback_matches_an_owners_example_word_for_word() -> None:
+    taught = ("safety hazard: the plug is smoking; did it catch fire?",)
+    found = detect_escalation_lexically("Help, THE PLUG   is smoking!", taught)
+    assert (
+        found is not None and found.reason == "The visitor raised a sensitive topic: safety hazard."
+    )
+    assert detect_escalation_lexically("did it catch fire?", taught) is not None
+    assert detect_escalation_lexically("the plug is smokingly cheap", taught) is None
+    assert detect_escalation_lexically("Is the plug included?", taught) is None
 
 
 @pytest.mark.parametrize(

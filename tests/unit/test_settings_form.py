@@ -38,6 +38,15 @@ def test_the_stored_defaults_round_trip_through_the_form() -> None:
         ("handoff_keywords", "real person,,agent", "empty"),
         ("handoff_keywords", "hi", "at least 3"),
         ("sensitive_topics", "legal threat\n \naccount hacked", "empty"),
+        ("sensitive_topics", "legal threat,,account hacked", "empty"),
+        ("sensitive_topics", ": I'm going to sue you", "no topic name"),
+        ("sensitive_topics", "legal threat:  ;  ", "no examples"),
+        (
+            "sensitive_topics",
+            "recall: " + "; ".join(f"it broke {n}" for n in range(11)),
+            "at most 10",
+        ),
+        ("sensitive_topics", "recall: " + "x" * 301, "too long"),
         ("trigger_mode", "sometimes", "Choose one of"),
         ("keyword_behaviour", "", "Choose one of"),
         ("ai_model", "gpt4", "litellm model string"),
@@ -89,6 +98,23 @@ def test_a_missing_field_is_an_error_but_a_missing_switch_is_off() -> None:
 def test_lists_are_cleaned_and_deduplicated() -> None:
     form = default_form() | {"handoff_keywords": " Real person \nreal PERSON\nhuman please\n"}
     assert parse_settings(form).values["handoff_keywords"] == ["Real person", "human please"]
+
+
+def test_topics_take_example_messages_after_a_colon() -> None:
+    raw = (
+        "legal threat, account hacked\n"
+        "safety hazard:  the plug started smoking ; my kettle caught fire, twice;\n"
+        "Legal Threat: I'm going to sue you\n"  # the same name again: dropped
+    )
+    topics = parse_settings(default_form() | {"sensitive_topics": raw}).values["sensitive_topics"]
+    assert topics == [
+        "legal threat",
+        "account hacked",
+        "safety hazard: the plug started smoking; my kettle caught fire, twice",
+    ]
+    # what is stored reads back into the form as it was written, and parses to the same
+    form = settings_to_form(WorkspaceSettings(id=1, sensitive_topics=topics).model_dump())
+    assert parse_settings(form).values["sensitive_topics"] == topics
 
 
 def test_secrets_are_write_only() -> None:
