@@ -37,6 +37,7 @@ from handoff_app.bot.judge import (
     judge_first_message,
 )
 from handoff_app.domain.keywords import DEFAULT_HANDOFF_KEYWORDS, find_handoff_keyword
+from handoff_app.domain.sensitive_topics import read_topic
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
 EVAL_SET = EVAL_DIR / "escalation.jsonl"
@@ -67,6 +68,16 @@ CALIBRATION_SPLITS = ("calibration", "independent-dev", "training")
 MUST_ESCALATE = (
     ("I'm going to sue you over this", "legal threat"),
     ("someone hacked my account", "account hacked"),
+)
+# the evaluation's topics as an owner might teach them: three example messages each, written
+# (session 7) before any was measured and without reading the sensitive messages of tests/eval
+EVAL_TAUGHT_TOPICS = (
+    "legal threat: I'm going to sue you; you will hear from my lawyer; "
+    "I'm taking you to court over this",
+    "account hacked: someone got into my account; there are orders on my account I never "
+    "placed; my password was changed and it wasn't me",
+    "billing dispute: I was charged twice for one order; I want to dispute this charge; "
+    "you billed me for something I never ordered",
 )
 BASELINE_WORDS = (*DEFAULT_HANDOFF_KEYWORDS, "human", "agent", "person", "manager", "someone")
 
@@ -130,13 +141,15 @@ async def judge_all(examples: Sequence[Example]) -> list[bool]:
     return [j.escalate for j in await judgments(examples)]
 
 
-async def judgments(examples: Sequence[Example]) -> list[Judgment]:
+async def judgments(
+    examples: Sequence[Example], topics: Sequence[str] = EVAL_SENSITIVE_TOPICS
+) -> list[Judgment]:
     results = []
     for example in examples:
         judgment = await judge_first_message(
             example.text,
             keywords=DEFAULT_HANDOFF_KEYWORDS,
-            sensitive_topics=EVAL_SENSITIVE_TOPICS,
+            sensitive_topics=topics,
             articles=DEMO_PASSAGES,
         )
         results.append(judgment)
@@ -152,31 +165,50 @@ def lexical_all(examples: Sequence[Example]) -> list[bool]:
 
 
 def calibrate(examples: Sequence[Example]) -> intent.Thresholds:
-    """The sensitive topics' threshold and slack with the best F1 of the topic match alone:
-    sensitive messages against ordinary ones and keyword traps.
+    """The sensitive topics' thresholds with the best F1 of the topic match alone: sensitive
+    messages against ordinary ones and keyword traps. One pair for topics given by name
+    (EVAL_SENSITIVE_TOPICS), one for topics taught with examples (EVAL_TAUGHT_TOPICS).
 
     Requests for a person and frustration are left out: the trained classifier decides those,
     and on these messages, which it was trained on, its decisions would be in-sample
     (bench/train_intent). F1 is flat near its best, so a pair is judged by the mean F1 of its
     neighbours (`steadiest_pair`), and only pairs that let every MUST_ESCALATE message through
     are candidates."""
+    examples = [e for e in examples if e.category in ("sensitive", "ordinary", "keyword_trap")]
+    taught = {read_topic(t).name: t for t in EVAL_TAUGHT_TOPICS}
+    cut, slack = fit_topic_thresholds(examples, EVAL_SENSITIVE_TOPICS, MUST_ESCALATE, "by name")
+    taught_cut, taught_slack = fit_topic_thresholds(
+        examples,
+        EVAL_TAUGHT_TOPICS,
+        [(text, taught[topic]) for text, topic in MUST_ESCALATE],
+        "taught by example",
+    )
+    fitted = intent.Thresholds(cut, slack, taught_cut, taught_slack)
+    print(f"fitted: {fitted}")
+    return fitted
+
+
+def fit_topic_thresholds(
+    examples: Sequence[Example],
+    topics: Sequence[str],
+    required: Sequence[tuple[str, str]],
+    kind: str,
+) -> tuple[float, float]:
+    """(cut, slack) for `topics` (all given by name, or all taught) on `examples`."""
     # the knowledge the judge grounds on (see judge_first_message): the demo knowledge base
     from handoff_app.bot.retrieval import rank
 
-    examples = [e for e in examples if e.category in ("sensitive", "ordinary", "keyword_trap")]
     scores = [
-        intent.score_message(
-            e.text, EVAL_SENSITIVE_TOPICS, [r.passage for r in rank(e.text, DEMO_PASSAGES)[:3]]
-        )
+        intent.score_message(e.text, topics, [r.passage for r in rank(e.text, DEMO_PASSAGES)[:3]])
         for e in examples
     ]
-    required = [intent.score_message(text, (topic,)) for text, topic in MUST_ESCALATE]
-    if any(s is None for s in [*scores, *required]):
+    musts = [intent.score_message(text, (topic,)) for text, topic in required]
+    if any(s is None for s in [*scores, *musts]):
         raise SystemExit("calibration needs the embedding model files")
 
     def topics_only(cut: float, slack: float) -> intent.Thresholds:
         # a probability never exceeds 1: with escalate above it the classifier never fires
-        return intent.Thresholds(sensitive=cut, sensitive_slack=slack, escalate=1.01)
+        return intent.Thresholds(cut, slack, cut, slack, escalate=1.01)
 
     def f1_of(cut: float, slack: float) -> float:
         t = topics_only(cut, slack)
@@ -191,18 +223,15 @@ def calibrate(examples: Sequence[Example]) -> intent.Thresholds:
     allowed = {
         pair
         for pair in pairs
-        if all(intent.judge_scores(r, topics_only(*pair)) for r in required)  # type: ignore[arg-type]
+        if all(intent.judge_scores(m, topics_only(*pair)) for m in musts)  # type: ignore[arg-type]
     }
-    cut, slack = steadiest_pair(f1, allowed)
-    fitted = intent.Thresholds(sensitive=cut, sensitive_slack=slack)
-    shipped = (intent.DEFAULT_THRESHOLDS.sensitive, intent.DEFAULT_THRESHOLDS.sensitive_slack)
+    chosen = steadiest_pair(f1, allowed)
     print(
-        f"{sum(e.category == 'sensitive' for e in examples)} sensitive messages against "
-        f"{sum(e.category != 'sensitive' for e in examples)} ordinary ones and keyword traps: "
-        f"topic-match F1 {f1[(cut, slack)]:.3f} with {fitted} (best anywhere "
-        f"{max(f1.values()):.3f}; the shipped thresholds {f1_of(*shipped):.3f})"
+        f"topics {kind}: {sum(e.category == 'sensitive' for e in examples)} sensitive messages "
+        f"against {sum(e.category != 'sensitive' for e in examples)} ordinary ones and keyword "
+        f"traps: topic-match F1 {f1[chosen]:.3f} at {chosen} (best anywhere {max(f1.values()):.3f})"
     )
-    return fitted
+    return chosen
 
 
 def steadiest_pair(
@@ -280,6 +309,8 @@ def evaluate(examples: Sequence[Example]) -> None:
         f"{'':<34} keyword traps escalated: {sum(j.trigger == 'keyword' for j in traps)} by a "
         f"default keyword, {sum(j.trigger == 'ai' for j in traps)} by the model, of {len(traps)}"
     )
+    taught = asyncio.run(judgments(examples, EVAL_TAUGHT_TOPICS))
+    print(measure(examples, [j.escalate for j in taught]).line("judge, topics taught by example"))
     report("judge, lexical fallback (no model)", examples, lexical_all)
     report("baseline: keyword substrings", examples, lambda ex: [baseline(e.text) for e in ex])
 

@@ -120,19 +120,38 @@ TOPIC_TEMPLATES = ("{topic}", "{topic} complaint", "I have an issue with {topic}
 
 
 @dataclass(frozen=True)
+class TopicScore:
+    name: str
+    similarity: float  # the mean of the two nearest of its phrases, best clause
+    taught: bool  # the owner gave example messages
+
+
+@dataclass(frozen=True)
 class Thresholds:
     """Cut-offs of the semantic judgment.
 
     A sensitive topic fires when its similarity reaches `sensitive` and is no more than
-    `sensitive_slack` below the similarity to the nearest ordinary question or article
-    (calibrated with `python -m bench.judge --calibrate`). A request for a person or
-    frustration fires when the classifier's probability reaches `escalate` (None: the
-    threshold trained with the model, `bench.train_intent`).
+    `sensitive_slack` below the similarity to the nearest ordinary question or article; a topic
+    the owner taught with example messages uses `taught` and `taught_slack` instead (examples
+    read like messages, so similarities to them run higher for every message). Both pairs are
+    calibrated with `python -m bench.judge --calibrate`. A request for a person or frustration
+    fires when the classifier's probability reaches `escalate` (None: the threshold trained
+    with the model, `bench.train_intent`).
     """
 
     sensitive: float = 0.29
     sensitive_slack: float = 0.1
+    taught: float = 0.35
+    taught_slack: float = 0.04
     escalate: float | None = None
+
+    def topic_fires(self, topic: TopicScore, ordinary: float) -> bool:
+        cut, slack = (
+            (self.taught, self.taught_slack)
+            if topic.taught
+            else (self.sensitive, self.sensitive_slack)
+        )
+        return topic.similarity >= cut and topic.similarity >= ordinary - slack
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -145,7 +164,7 @@ class Scores:
     human_request: float  # the classifier's probability, best clause
     frustration: float  # the same
     ordinary: float  # cosine to the nearest ordinary question or knowledge article
-    topics: tuple[tuple[str, float], ...]  # cosine to each sensitive topic, best clause
+    topics: tuple[TopicScore, ...]  # each sensitive topic
     names_a_person: bool = True  # a request for a person must name one (mentions_a_person)
 
 
@@ -233,9 +252,9 @@ def score_message(
             + [float(np.dot(v, vector)) for p in knowledge if (v := passage_vector(p)) is not None]
         ),
         topics=tuple(
-            (read_topic(t).name, best_clause(_topic_matrix(t)))
-            for t in sensitive_topics
-            if read_topic(t).name
+            TopicScore(topic.name, best_clause(_topic_matrix(entry)), bool(topic.examples))
+            for entry in sensitive_topics
+            if (topic := read_topic(entry)).name
         ),
         names_a_person=mentions_a_person(message),
     )
@@ -251,9 +270,11 @@ def trained_threshold() -> float:
 def judge_scores(scores: Scores, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Intent | None:
     """The semantic decision from the classifier's probabilities and the topic similarities."""
     t = thresholds
-    for topic, score in sorted(scores.topics, key=lambda ts: ts[1], reverse=True):
-        if score >= t.sensitive and score >= scores.ordinary - t.sensitive_slack:
-            return Intent(SENSITIVE, f"The visitor raised a sensitive topic: {topic}.", score)
+    for topic in sorted(scores.topics, key=lambda ts: ts.similarity, reverse=True):
+        if t.topic_fires(topic, scores.ordinary):
+            return Intent(
+                SENSITIVE, f"The visitor raised a sensitive topic: {topic.name}.", topic.similarity
+            )
     cut = t.escalate if t.escalate is not None else trained_threshold()
     candidates = [(scores.frustration, FRUSTRATION)]
     if scores.names_a_person:
@@ -296,6 +317,7 @@ __all__ = [
     "Intent",
     "Scores",
     "Thresholds",
+    "TopicScore",
     "detect_escalation",
     "detect_escalation_lexically",
     "judge_scores",

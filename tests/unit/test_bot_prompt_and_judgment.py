@@ -10,6 +10,8 @@ from handoff_app.bot.intent import (
     FRUSTRATION,
     HUMAN_REQUEST,
     Scores,
+    Thresholds,
+    TopicScore,
     detect_escalation_lexically,
     judge_scores,
 )
@@ -121,3 +123,19 @@ def test_the_semantic_judgment_needs_a_named_person_for_a_human_request() -> Non
     named = dataclasses.replace(shaped_like_a_request, names_a_person=True)
     verdict = judge_scores(named)
     assert verdict is not None and verdict.kind == HUMAN_REQUEST
+
+
+def test_a_taught_topic_is_judged_by_its_own_thresholds() -> None:
+    cut = Thresholds(sensitive=0.30, sensitive_slack=0.0, taught=0.40, taught_slack=0.0)
+    by_name = TopicScore("safety hazard", 0.35, taught=False)
+    taught = TopicScore("safety hazard", 0.35, taught=True)
+    assert cut.topic_fires(by_name, ordinary=0.2)
+    assert not cut.topic_fires(taught, ordinary=0.2)  # examples read like messages: higher bar
+    assert cut.topic_fires(dataclasses.replace(taught, similarity=0.45), ordinary=0.2)
+    # nearer an ordinary question than the slack allows: the bot answers
+    assert not cut.topic_fires(dataclasses.replace(taught, similarity=0.45), ordinary=0.5)
+    verdict = judge_scores(
+        Scores(human_request=0.0, frustration=0.0, ordinary=0.2, topics=(taught,)),
+        dataclasses.replace(cut, taught=0.30),
+    )
+    assert verdict is not None and verdict.reason.endswith("sensitive topic: safety hazard.")
