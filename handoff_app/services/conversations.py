@@ -115,30 +115,35 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
     published: list[events.ConversationEvent] = [posted]
     escalation_id = None
     confirm_keyword = None
-    settings = await get_workspace_settings(session=session)
-    keyword = None
-    if conversation.status == ConversationStatus.BOT and escalation_allowed(
-        settings, TriggerType.KEYWORD
-    ):
-        keyword = find_handoff_keyword(text, settings.handoff_keywords)
-    if keyword is not None and settings.keyword_behaviour == KeywordBehaviour.ASK:
-        confirm_keyword, keyword = keyword, None
-    if keyword is not None:
-        try:
-            staged = await handoff.stage_handoff(
-                session=session,
-                conversation=conversation,
-                trigger=TriggerType.KEYWORD,
-                reason=f'The visitor wrote "{keyword}".',
-                triggering_message=message,
-                settings=settings,
-            )
-        except TransitionNotAllowed:
-            pass  # handed off meanwhile (another tab): keep the message, skip the second handoff
-        else:
-            escalation_id = staged.escalation_id
-            published.extend(staged.events)
-    await session.refresh(conversation)  # read inside the transaction: none is left open after
+    # keywords hand off from the bot only: with a person (or waiting for one), no settings read
+    if conversation.status == ConversationStatus.BOT:
+        settings = await get_workspace_settings(session=session)
+        keyword = (
+            find_handoff_keyword(text, settings.handoff_keywords)
+            if escalation_allowed(settings, TriggerType.KEYWORD)
+            else None
+        )
+        if keyword is not None and settings.keyword_behaviour == KeywordBehaviour.ASK:
+            confirm_keyword = keyword
+        elif keyword is not None:
+            try:
+                staged = await handoff.stage_handoff(
+                    session=session,
+                    conversation=conversation,
+                    trigger=TriggerType.KEYWORD,
+                    reason=f'The visitor wrote "{keyword}".',
+                    triggering_message=message,
+                    settings=settings,
+                )
+            except TransitionNotAllowed:
+                pass  # handed off meanwhile (another tab): keep the message, skip a second one
+            else:
+                escalation_id = staged.escalation_id
+                published.extend(staged.events)
+            # the handoff (this one or another tab's) changed the row: read its status now
+            # (inside the transaction: none is left open after). Otherwise the row is as read
+            # above, under its lock, but for `updated_at`, which nothing here reads.
+            await session.refresh(conversation)
     await session.commit()
     await events.publish(*published)
     return VisitorPost(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -345,10 +346,20 @@ async def post_agent_reply(
         author_staff_id=staff.id,
         author_label=settings.agent_label or staff.label,  # the visitor sees the owner's label
     )
-    escalation = await get_open_escalation(session=session, conversation_id=conversation_id)
-    if escalation is not None and escalation.first_agent_reply_at is None:
-        escalation.first_agent_reply_at = utcnow()
-        session.add(escalation)
+    # the first reply to the open escalation is its response time (one conditional UPDATE: no
+    # read on the usual path, where it is already set)
+    newest_open = (
+        sa.select(sa.func.max(col(Escalation.id)))
+        .where(
+            col(Escalation.conversation_id) == conversation_id, col(Escalation.closed_at).is_(None)
+        )
+        .scalar_subquery()
+    )
+    await session.execute(
+        sa.update(Escalation)
+        .where(col(Escalation.id) == newest_open, col(Escalation.first_agent_reply_at).is_(None))
+        .values(first_agent_reply_at=utcnow())
+    )
     await session.commit()
     await events.publish(posted)
     return message

@@ -241,3 +241,35 @@ async def test_resync_after_last_id_returns_only_newer_messages(session: AsyncSe
         ids.append(post.message.id)
     newer = await list_messages(session=session, conversation_id=cid, after_id=ids[2] or 0)
     assert [m.body for m in newer] == ["m3", "m4"]
+
+
+async def test_the_first_agent_reply_of_each_escalation_is_its_response_time(
+    session: AsyncSession,
+) -> None:
+    agent = await make_staff(session, name="Ana")
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+
+    async def escalations() -> list[Escalation]:
+        rows = await session.exec(
+            select(Escalation).where(Escalation.conversation_id == cid).order_by(Escalation.id)
+        )
+        found = list(rows.all())
+        for row in found:
+            await session.refresh(row)
+        return found
+
+    for round_ in range(2):  # escalated, answered, handed back; then again
+        await conversations.post_visitor_message(
+            session=session, key=started.key, body="real person"
+        )
+        await handoff.claim_conversation(session=session, conversation_id=cid, staff=agent)
+        assert (await escalations())[round_].first_agent_reply_at is None  # claimed, not answered
+        await handoff.post_agent_reply(session=session, conversation_id=cid, staff=agent, body="Hi")
+        first = (await escalations())[round_].first_agent_reply_at
+        assert first is not None
+        await handoff.post_agent_reply(session=session, conversation_id=cid, staff=agent, body="So")
+        assert (await escalations())[round_].first_agent_reply_at == first  # the first one only
+        await handoff.hand_back_to_bot(session=session, conversation_id=cid, staff=agent)
+    earlier, later = await escalations()
+    assert later.first_agent_reply_at > earlier.first_agent_reply_at  # type: ignore[operator]
