@@ -240,7 +240,16 @@ def steadiest_pair(
     window: tuple[float, float] = (0.02, 0.04),
 ) -> tuple[float, float]:
     """The allowed (cut, slack) whose neighbours within `window` have the best mean F1 (the
-    lower pair on a tie)."""
+    lower pair on a tie), among pairs with their whole window inside the grid (an edge pair
+    would be judged on fewer neighbours)."""
+    cuts, slacks = sorted({c for c, _ in f1}), sorted({s for _, s in f1})
+
+    def inside(pair: tuple[float, float]) -> bool:
+        c, s = pair
+        return (
+            cuts[0] + window[0] - 1e-9 <= c <= cuts[-1] - window[0] + 1e-9
+            and slacks[0] + window[1] - 1e-9 <= s <= slacks[-1] - window[1] + 1e-9
+        )
 
     def smoothed(pair: tuple[float, float]) -> float:
         near = [
@@ -250,9 +259,10 @@ def steadiest_pair(
         ]
         return float(np.mean(near))
 
-    if not allowed:
+    candidates = sorted(pair for pair in allowed if inside(pair))
+    if not candidates:
         raise SystemExit("no thresholds let every must-escalate message through")
-    return max(sorted(allowed), key=lambda pair: (smoothed(pair), -pair[0], -pair[1]))
+    return max(candidates, key=lambda pair: (smoothed(pair), -pair[0], -pair[1]))
 
 
 async def provider_overhead(samples: int = 200) -> tuple[list[float], list[float]]:

@@ -95,8 +95,6 @@ ORDINARY_PROTOTYPES = (
     "can the delivery person leave the parcel with a neighbour",
     "how long does shipping take",
     "how do I return an item",
-    "what payment methods do you accept",
-    "where is my order",
     "how do I reset my password",
     "thank you, that helps",
     "hello, I have a question",
@@ -105,7 +103,6 @@ ORDINARY_PROTOTYPES = (
     "how do refunds work",
     "I forgot my password and can't log in",
     "do I need an account to order",
-    "where can I find my invoice",
     "how much does delivery cost",
     "when will I be charged",
     "can I change my order",
@@ -121,9 +118,15 @@ TOPIC_TEMPLATES = ("{topic}", "{topic} complaint", "I have an issue with {topic}
 
 @dataclass(frozen=True)
 class TopicScore:
+    """How near a message is to one topic: the mean of the two nearest phrases, best clause."""
+
     name: str
-    similarity: float  # the mean of the two nearest of its phrases, best clause
-    taught: bool  # the owner gave example messages
+    by_name: float  # over the phrasings of its name
+    taught: float | None = None  # over those and the owner's examples; None: it has none
+
+    @property
+    def similarity(self) -> float:
+        return self.by_name if self.taught is None else max(self.by_name, self.taught)
 
 
 @dataclass(frozen=True)
@@ -142,14 +145,18 @@ class Thresholds:
     sensitive: float = 0.29
     sensitive_slack: float = 0.1
     taught: float = 0.35
-    taught_slack: float = 0.04
+    taught_slack: float = 0.0
     escalate: float | None = None
 
     def topic_fires(self, topic: TopicScore, ordinary: float) -> bool:
+        """A topic by name: its phrasings under the name's thresholds. A taught topic: all its
+        phrases under the taught ones, which are stricter, so a message only the name came near
+        can fall short once examples are added (2 of the 59 held-out sensitive messages);
+        measured over all messages, taught topics make fewer errors (README)."""
         cut, slack = (
-            (self.taught, self.taught_slack)
-            if topic.taught
-            else (self.sensitive, self.sensitive_slack)
+            (self.sensitive, self.sensitive_slack)
+            if topic.taught is None
+            else (self.taught, self.taught_slack)
         )
         return topic.similarity >= cut and topic.similarity >= ordinary - slack
 
@@ -237,11 +244,16 @@ def score_message(
     def best(matrix: Vector) -> float:
         return float(np.max(matrix @ vector))
 
-    def best_clause(matrix: Vector) -> float:
+    def best_clause(sims: Vector) -> float:
         # the mean of a part's two nearest phrases, not its single nearest: one phrase that
         # happens to share a short sentence's shape does not decide alone
-        sims = np.sort(vectors @ matrix.T, axis=1)[:, -NEAREST:]
-        return float(sims.mean(axis=1).max())
+        return float(np.sort(sims, axis=1)[:, -NEAREST:].mean(axis=1).max())
+
+    def topic_score(entry: str) -> TopicScore:
+        topic = read_topic(entry)
+        sims = vectors @ _topic_matrix(entry).T  # the name's phrasings first, then examples
+        by_name = best_clause(sims[:, : len(TOPIC_TEMPLATES)])
+        return TopicScore(topic.name, by_name, best_clause(sims) if topic.examples else None)
 
     probabilities = model.probabilities(vectors)
     return Scores(
@@ -251,11 +263,7 @@ def score_message(
             [best(_matrix(ORDINARY_PROTOTYPES))]
             + [float(np.dot(v, vector)) for p in knowledge if (v := passage_vector(p)) is not None]
         ),
-        topics=tuple(
-            TopicScore(topic.name, best_clause(_topic_matrix(entry)), bool(topic.examples))
-            for entry in sensitive_topics
-            if (topic := read_topic(entry)).name
-        ),
+        topics=tuple(topic_score(t) for t in sensitive_topics if read_topic(t).name),
         names_a_person=mentions_a_person(message),
     )
 

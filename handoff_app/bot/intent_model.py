@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handoff_app.bot.embeddings import Vector
+from handoff_app.bot.embeddings import DIMENSIONS, Vector
 
 MODEL_FILE = Path(__file__).with_name("intent_model.json")
 MODEL_FILE_ENV = "HANDOFF_INTENT_MODEL_FILE"  # another weights file (tests: a missing one)
@@ -85,6 +85,8 @@ def read_model(path: Path) -> IntentModel | None:
             raise ValueError(f"classes {data['classes']}, expected {list(CLASSES)}")
         weights = np.array(data["weights"], dtype=np.float32)
         threshold = float(data["threshold"])
+        if weights.shape != (DIMENSIONS + 1, len(CLASSES)):  # e.g. trained for another encoder
+            raise ValueError(f"weights of shape {weights.shape}, expected {(DIMENSIONS + 1, 3)}")
     except (OSError, ValueError, KeyError, TypeError) as error:
         log.warning("no escalation classifier (%s: %s): lexical judgment", path, error)
         return None

@@ -78,12 +78,20 @@ def mentions_a_person(message: str) -> bool:
     return bool(_SOMEONE.search(message))
 
 
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _plain(text: str) -> str:
+    """Lower case, single spaces, straight quotes."""
+    return " ".join(text.casefold().translate(_QUOTES).split())
+
+
 def detect_escalation_lexically(
     message: str, sensitive_topics: Sequence[str] = ()
 ) -> Intent | None:
     """The fallback judgment: patterns for requests and frustration; a topic by the words of its
     name (and their synonyms) or one of its examples word for word."""
-    text = " ".join(message.casefold().split())
+    text = _plain(message)
     words = _stem_words(text)
     for entry in sensitive_topics:
         topic = read_topic(entry)
@@ -93,8 +101,9 @@ def detect_escalation_lexically(
         extra = [
             s for key, syn in _TOPIC_SYNONYMS.items() if key in topic.name.casefold() for s in syn
         ]
-        # an owner's example counts when the message contains it, word for word
-        extra += [" ".join(e.casefold().split()) for e in topic.examples]
+        # an owner's example counts when the message contains it, word for word (its end
+        # punctuation and the kind of apostrophe aside)
+        extra += [p for e in topic.examples if (p := _plain(e).strip(" .,;:!?"))]
         if topic_words & words or any(
             re.search(rf"(?<!\w){re.escape(s)}(?!\w)", text) for s in extra
         ):

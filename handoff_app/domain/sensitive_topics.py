@@ -15,6 +15,7 @@ from dataclasses import dataclass
 EXAMPLES_MARK = ":"
 EXAMPLE_SEPARATOR = ";"
 MAX_TOPIC_NAME = 100
+MIN_EXAMPLE_LENGTH = 3
 MAX_EXAMPLE_LENGTH = 300
 MAX_EXAMPLES = 10
 
@@ -42,9 +43,11 @@ def _squeeze(text: str) -> str:
 def read_topic(entry: str) -> SensitiveTopic:
     """The topic an entry holds; lenient (for stored entries): blank examples are skipped."""
     name, _, rest = entry.partition(EXAMPLES_MARK)
-    examples = [_squeeze(e) for e in rest.split(EXAMPLE_SEPARATOR)]
-    unique = {e.casefold(): e for e in reversed(examples) if e}  # first spelling wins
-    return SensitiveTopic(_squeeze(name), tuple(reversed(unique.values())))
+    unique: dict[str, str] = {}  # the first spelling of each example, in order
+    for example in (_squeeze(e) for e in rest.split(EXAMPLE_SEPARATOR)):
+        if example:
+            unique.setdefault(example.casefold(), example)
+    return SensitiveTopic(_squeeze(name), tuple(unique.values()))
 
 
 def check_topic(entry: str) -> SensitiveTopic:
@@ -63,6 +66,11 @@ def check_topic(entry: str) -> SensitiveTopic:
             f'"{topic.name}" has {len(topic.examples)} examples (at most {MAX_EXAMPLES}).'
         )
     for example in topic.examples:
+        if len(example) < MIN_EXAMPLE_LENGTH:
+            raise TopicError(
+                f'"{example}", an example of "{topic.name}", is too short (at least '
+                f"{MIN_EXAMPLE_LENGTH} characters: short ones match everywhere)."
+            )
         if len(example) > MAX_EXAMPLE_LENGTH:
             raise TopicError(
                 f'An example of "{topic.name}" is too long (at most {MAX_EXAMPLE_LENGTH}).'

@@ -93,24 +93,28 @@ def _entries(raw: str) -> list[str]:
 def _topics(raw: str) -> list[str]:
     """One topic per line: `name`, or `name: example; example`. A line without a colon may
     list several names, comma-separated (examples often hold commas, so a line with a colon is
-    one topic). Stored in the written form of `SensitiveTopic`; a repeated name is dropped."""
+    one topic). Stored in the written form of `SensitiveTopic`; a name written twice is one
+    topic with the examples of both lines."""
     lines = raw.strip().split("\n")
     if lines == [""]:
         return []
-    topics: list[SensitiveTopic] = []
+    topics: dict[str, SensitiveTopic] = {}  # by name, case-insensitive, in order
     for number, line in enumerate(lines, start=1):
         for piece in [line] if EXAMPLES_MARK in line else line.split(","):
             if not piece.strip():
                 raise FieldError(f"Line {number} has an empty topic: remove it or the extra comma.")
             try:
                 topic = check_topic(piece)
+                earlier = topics.get(topic.name.casefold())
+                if earlier is not None:  # the same name again: one topic, both lines' examples
+                    examples = "; ".join((*earlier.examples, *topic.examples))
+                    topic = check_topic(f"{earlier.name}: {examples}" if examples else earlier.name)
             except TopicError as error:
                 raise FieldError(str(error)) from None
-            if topic.name.casefold() not in {t.name.casefold() for t in topics}:
-                topics.append(topic)
+            topics[topic.name.casefold()] = topic
     if len(topics) > MAX_LIST_ENTRIES:
         raise FieldError(f"At most {MAX_LIST_ENTRIES} topics.")
-    return [t.written() for t in topics]
+    return [t.written() for t in topics.values()]
 
 
 def _keywords(raw: str) -> list[str]:

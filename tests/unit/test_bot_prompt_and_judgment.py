@@ -94,6 +94,11 @@ def test_lexical_fallback_matches_an_owners_example_word_for_word() -> None:
     )
     assert detect_escalation_lexically("did it catch fire?", taught) is not None
     assert detect_escalation_lexically("the plug is smokingly cheap", taught) is None
+    # its end punctuation and the kind of apostrophe aside
+    assert detect_escalation_lexically("Did it catch fire", taught) is not None
+    curly = ("legal threat: I'm going to sue you.",)
+    assert detect_escalation_lexically("I\u2019m going to sue you!", curly) is not None
+    assert detect_escalation_lexically("anything at all", ("odd: ...",)) is None
     assert detect_escalation_lexically("Is the plug included?", taught) is None
 
 
@@ -127,15 +132,18 @@ def test_the_semantic_judgment_needs_a_named_person_for_a_human_request() -> Non
 
 def test_a_taught_topic_is_judged_by_its_own_thresholds() -> None:
     cut = Thresholds(sensitive=0.30, sensitive_slack=0.0, taught=0.40, taught_slack=0.0)
-    by_name = TopicScore("safety hazard", 0.35, taught=False)
-    taught = TopicScore("safety hazard", 0.35, taught=True)
-    assert cut.topic_fires(by_name, ordinary=0.2)
-    assert not cut.topic_fires(taught, ordinary=0.2)  # examples read like messages: higher bar
-    assert cut.topic_fires(dataclasses.replace(taught, similarity=0.45), ordinary=0.2)
+    assert cut.topic_fires(TopicScore("safety hazard", 0.35), ordinary=0.2)  # by name
+    assert not cut.topic_fires(TopicScore("safety hazard", 0.25), ordinary=0.2)
+    # the examples clear a higher bar (examples read like messages: every message is nearer)
+    assert not cut.topic_fires(TopicScore("safety hazard", 0.25, taught=0.35), ordinary=0.2)
+    assert cut.topic_fires(TopicScore("safety hazard", 0.25, taught=0.45), ordinary=0.2)
+    # the higher bar covers the name's phrasings too (fewer false alarms; see topic_fires)
+    assert not cut.topic_fires(TopicScore("safety hazard", 0.35, taught=0.36), ordinary=0.2)
     # nearer an ordinary question than the slack allows: the bot answers
-    assert not cut.topic_fires(dataclasses.replace(taught, similarity=0.45), ordinary=0.5)
+    assert not cut.topic_fires(TopicScore("safety hazard", 0.25, taught=0.45), ordinary=0.5)
+    taught = TopicScore("safety hazard", 0.25, taught=0.45)
     verdict = judge_scores(
-        Scores(human_request=0.0, frustration=0.0, ordinary=0.2, topics=(taught,)),
-        dataclasses.replace(cut, taught=0.30),
+        Scores(human_request=0.0, frustration=0.0, ordinary=0.2, topics=(taught,)), cut
     )
     assert verdict is not None and verdict.reason.endswith("sensitive topic: safety hazard.")
+    assert verdict.score == 0.45

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -60,4 +61,8 @@ def test_a_missing_or_damaged_weights_file_means_no_classifier(tmp_path: Path) -
     damaged.write_text('{"classes": ["ordinary"], "threshold": 0.5, "weights": []}')
     assert read_model(damaged) is None
     damaged.write_text("{not json")
+    assert read_model(damaged) is None
+    # well formed, but for another encoder (its vectors would not fit the weights)
+    other = {"classes": list(CLASSES), "threshold": 0.5, "weights": [[0.0] * 3] * 769}
+    damaged.write_text(json.dumps(other))
     assert read_model(damaged) is None

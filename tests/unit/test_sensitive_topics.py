@@ -16,9 +16,9 @@ def test_a_topic_is_its_name_then_its_examples() -> None:
     assert read_topic("legal threat").written() == "legal threat"
 
 
-def test_a_repeated_example_counts_once_in_its_first_spelling() -> None:
-    topic = read_topic("recall: It broke; it  BROKE; it smoked")
-    assert topic.examples == ("It broke", "it smoked")
+def test_a_repeated_example_counts_once_in_its_first_spelling_and_place() -> None:
+    topic = read_topic("recall: It broke; it smoked; it  BROKE; it sparked")
+    assert topic.examples == ("It broke", "it smoked", "it sparked")
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,7 @@ def test_a_repeated_example_counts_once_in_its_first_spelling() -> None:
     [
         (": the plug smoked", "no topic name"),
         ("recall:", "no examples"),
+        ("recall: it broke; ?", "too short"),
         ("x" * 101, "too long a name"),
         ("recall: " + "; ".join(f"case {n}" for n in range(11)), "11 examples"),
         ("recall: " + "y" * 301, "too long"),

@@ -104,11 +104,11 @@ def test_topics_take_example_messages_after_a_colon() -> None:
     raw = (
         "legal threat, account hacked\n"
         "safety hazard:  the plug started smoking ; my kettle caught fire, twice;\n"
-        "Legal Threat: I'm going to sue you\n"  # the same name again: dropped
+        "Legal Threat: I'm going to sue you\n"  # the same name again: one topic
     )
     topics = parse_settings(default_form() | {"sensitive_topics": raw}).values["sensitive_topics"]
     assert topics == [
-        "legal threat",
+        "legal threat: I'm going to sue you",
         "account hacked",
         "safety hazard: the plug started smoking; my kettle caught fire, twice",
     ]
