@@ -89,6 +89,16 @@ def test_owner_teaches_a_sensitive_topic_by_example_and_a_matching_message_reach
     )
     owner.screenshot(path=str(ARTIFACTS / "settings-sensitive-topics.png"))  # the field in view
 
+    # the owner tries a message against the saved topics before any visitor writes it
+    owner.get_by_test_id("settings-try-input").fill("the plug started smoking when I used it")
+    owner.get_by_test_id("settings-try-button").click()
+    expect(owner.get_by_test_id("settings-try-escalate")).to_have_text("Would escalate")
+    expect(owner.get_by_test_id("settings-try-judgment")).to_contain_text("safety hazard")
+    owner.get_by_test_id("settings-try-judgment").evaluate(
+        "el => el.scrollIntoView({block: 'center'})"
+    )
+    owner.screenshot(path=str(ARTIFACTS / "settings-try-taught-topic.png"))
+
     visitor = new_page()
     visitor.goto(app_server.url)
     expect_state(visitor, "bot")
