@@ -29,6 +29,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import numpy as np
 
+from bench.steadiest import steadiest
 from handoff_app.bot import intent
 from handoff_app.bot.judge import (
     DEMO_PASSAGES,
@@ -239,30 +240,13 @@ def steadiest_pair(
     allowed: Collection[tuple[float, float]],
     window: tuple[float, float] = (0.02, 0.04),
 ) -> tuple[float, float]:
-    """The allowed (cut, slack) whose neighbours within `window` have the best mean F1 (the
-    lower pair on a tie), among pairs with their whole window inside the grid (an edge pair
-    would be judged on fewer neighbours)."""
-    cuts, slacks = sorted({c for c, _ in f1}), sorted({s for _, s in f1})
-
-    def inside(pair: tuple[float, float]) -> bool:
-        c, s = pair
-        return (
-            cuts[0] + window[0] - 1e-9 <= c <= cuts[-1] - window[0] + 1e-9
-            and slacks[0] + window[1] - 1e-9 <= s <= slacks[-1] - window[1] + 1e-9
-        )
-
-    def smoothed(pair: tuple[float, float]) -> float:
-        near = [
-            v
-            for (c, s), v in f1.items()
-            if abs(c - pair[0]) <= window[0] + 1e-9 and abs(s - pair[1]) <= window[1] + 1e-9
-        ]
-        return float(np.mean(near))
-
-    candidates = sorted(pair for pair in allowed if inside(pair))
-    if not candidates:
+    """The allowed (cut, slack) whose neighbours within `window` have the best mean F1
+    (`bench.steadiest`)."""
+    chosen = steadiest(f1, window, allowed)
+    if chosen is None:
         raise SystemExit("no thresholds let every must-escalate message through")
-    return max(candidates, key=lambda pair: (smoothed(pair), -pair[0], -pair[1]))
+    cut, slack = chosen
+    return cut, slack
 
 
 async def provider_overhead(samples: int = 200) -> tuple[list[float], list[float]]:

@@ -28,6 +28,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import numpy as np
 
 from bench.judge import SPLITS_REPORTED, Example, load_eval_set
+from bench.steadiest import steadiest
 from handoff_app.bot import intent
 from handoff_app.bot.embeddings import embed_texts
 from handoff_app.bot.intent_model import CLASSES, MODEL_FILE, IntentModel, fit
@@ -155,14 +156,11 @@ def cross_validated_threshold(rows: Sequence[Row]) -> tuple[float, float]:
 
 
 def steadiest_threshold(f1: Mapping[float, float], window: float = WINDOW) -> float:
-    """The threshold whose neighbours within `window` either side have the best mean F1 (of
-    thresholds with a whole window inside the grid; the lower one on a tie)."""
-    grid = sorted(f1)
-    inner = [t for t in grid if grid[0] + window <= t + 1e-9 and t <= grid[-1] - window + 1e-9]
-    smoothed = {
-        t: float(np.mean([f1[u] for u in grid if abs(u - t) <= window + 1e-9])) for t in inner
-    }
-    return max(inner, key=lambda t: (smoothed[t], -t))
+    """The threshold whose neighbours within `window` either side have the best mean F1
+    (`bench.steadiest`)."""
+    chosen = steadiest({(t,): v for t, v in f1.items()}, (window,))
+    assert chosen is not None, "the grid is narrower than the window"
+    return chosen[0]
 
 
 def train() -> IntentModel:

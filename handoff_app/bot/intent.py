@@ -118,15 +118,12 @@ TOPIC_TEMPLATES = ("{topic}", "{topic} complaint", "I have an issue with {topic}
 
 @dataclass(frozen=True)
 class TopicScore:
-    """How near a message is to one topic: the mean of the two nearest phrases, best clause."""
+    """How near a message is to one topic: the mean of the two nearest of its phrases (the
+    name's phrasings and the owner's examples), best clause."""
 
     name: str
-    by_name: float  # over the phrasings of its name
-    taught: float | None = None  # over those and the owner's examples; None: it has none
-
-    @property
-    def similarity(self) -> float:
-        return self.by_name if self.taught is None else max(self.by_name, self.taught)
+    similarity: float
+    taught: bool = False  # the owner gave example messages
 
 
 @dataclass(frozen=True)
@@ -154,9 +151,9 @@ class Thresholds:
         can fall short once examples are added (2 of the 59 held-out sensitive messages);
         measured over all messages, taught topics make fewer errors (README)."""
         cut, slack = (
-            (self.sensitive, self.sensitive_slack)
-            if topic.taught is None
-            else (self.taught, self.taught_slack)
+            (self.taught, self.taught_slack)
+            if topic.taught
+            else (self.sensitive, self.sensitive_slack)
         )
         return topic.similarity >= cut and topic.similarity >= ordinary - slack
 
@@ -244,16 +241,12 @@ def score_message(
     def best(matrix: Vector) -> float:
         return float(np.max(matrix @ vector))
 
-    def best_clause(sims: Vector) -> float:
+    def topic_score(entry: str) -> TopicScore:
         # the mean of a part's two nearest phrases, not its single nearest: one phrase that
         # happens to share a short sentence's shape does not decide alone
-        return float(np.sort(sims, axis=1)[:, -NEAREST:].mean(axis=1).max())
-
-    def topic_score(entry: str) -> TopicScore:
+        sims = np.sort(vectors @ _topic_matrix(entry).T, axis=1)[:, -NEAREST:]
         topic = read_topic(entry)
-        sims = vectors @ _topic_matrix(entry).T  # the name's phrasings first, then examples
-        by_name = best_clause(sims[:, : len(TOPIC_TEMPLATES)])
-        return TopicScore(topic.name, by_name, best_clause(sims) if topic.examples else None)
+        return TopicScore(topic.name, float(sims.mean(axis=1).max()), bool(topic.examples))
 
     probabilities = model.probabilities(vectors)
     return Scores(

@@ -86,7 +86,8 @@ def read_model(path: Path) -> IntentModel | None:
         weights = np.array(data["weights"], dtype=np.float32)
         threshold = float(data["threshold"])
         if weights.shape != (DIMENSIONS + 1, len(CLASSES)):  # e.g. trained for another encoder
-            raise ValueError(f"weights of shape {weights.shape}, expected {(DIMENSIONS + 1, 3)}")
+            expected = (DIMENSIONS + 1, len(CLASSES))
+            raise ValueError(f"weights of shape {weights.shape}, expected {expected}")
     except (OSError, ValueError, KeyError, TypeError) as error:
         log.warning("no escalation classifier (%s: %s): lexical judgment", path, error)
         return None

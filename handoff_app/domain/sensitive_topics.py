@@ -10,6 +10,7 @@ string in this written form, so settings, the system prompt and the judgment sha
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 EXAMPLES_MARK = ":"
@@ -40,6 +41,7 @@ def _squeeze(text: str) -> str:
     return " ".join(text.split())
 
 
+@functools.lru_cache(maxsize=1024)  # parsed for every message judged: a topic parses once
 def read_topic(entry: str) -> SensitiveTopic:
     """The topic an entry holds; lenient (for stored entries): blank examples are skipped."""
     name, _, rest = entry.partition(EXAMPLES_MARK)

@@ -107,8 +107,8 @@ def _topics(raw: str) -> list[str]:
                 topic = check_topic(piece)
                 earlier = topics.get(topic.name.casefold())
                 if earlier is not None:  # the same name again: one topic, both lines' examples
-                    examples = "; ".join((*earlier.examples, *topic.examples))
-                    topic = check_topic(f"{earlier.name}: {examples}" if examples else earlier.name)
+                    both = SensitiveTopic(earlier.name, earlier.examples + topic.examples)
+                    topic = check_topic(both.written())
             except TopicError as error:
                 raise FieldError(str(error)) from None
             topics[topic.name.casefold()] = topic

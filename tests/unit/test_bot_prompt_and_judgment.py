@@ -134,14 +134,12 @@ def test_a_taught_topic_is_judged_by_its_own_thresholds() -> None:
     cut = Thresholds(sensitive=0.30, sensitive_slack=0.0, taught=0.40, taught_slack=0.0)
     assert cut.topic_fires(TopicScore("safety hazard", 0.35), ordinary=0.2)  # by name
     assert not cut.topic_fires(TopicScore("safety hazard", 0.25), ordinary=0.2)
-    # the examples clear a higher bar (examples read like messages: every message is nearer)
-    assert not cut.topic_fires(TopicScore("safety hazard", 0.25, taught=0.35), ordinary=0.2)
-    assert cut.topic_fires(TopicScore("safety hazard", 0.25, taught=0.45), ordinary=0.2)
-    # the higher bar covers the name's phrasings too (fewer false alarms; see topic_fires)
-    assert not cut.topic_fires(TopicScore("safety hazard", 0.35, taught=0.36), ordinary=0.2)
+    # a taught topic clears a higher bar (examples read like messages: every message is nearer)
+    assert not cut.topic_fires(TopicScore("safety hazard", 0.35, taught=True), ordinary=0.2)
+    assert cut.topic_fires(TopicScore("safety hazard", 0.45, taught=True), ordinary=0.2)
     # nearer an ordinary question than the slack allows: the bot answers
-    assert not cut.topic_fires(TopicScore("safety hazard", 0.25, taught=0.45), ordinary=0.5)
-    taught = TopicScore("safety hazard", 0.25, taught=0.45)
+    assert not cut.topic_fires(TopicScore("safety hazard", 0.45, taught=True), ordinary=0.5)
+    taught = TopicScore("safety hazard", 0.45, taught=True)
     verdict = judge_scores(
         Scores(human_request=0.0, frustration=0.0, ordinary=0.2, topics=(taught,)), cut
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.steadiest import steadiest
 from bench.train_intent import held_out_messages, same_words, steadiest_threshold, training_texts
 from handoff_app.bot.intent_model import CLASSES, IntentModel, fit, load_model, read_model
 
@@ -66,3 +67,15 @@ def test_a_missing_or_damaged_weights_file_means_no_classifier(tmp_path: Path) -
     other = {"classes": list(CLASSES), "threshold": 0.5, "weights": [[0.0] * 3] * 769}
     damaged.write_text(json.dumps(other))
     assert read_model(damaged) is None
+
+
+def test_a_pair_is_chosen_on_the_smoothed_surface_among_the_allowed_ones() -> None:
+    cuts = [round(0.10 + 0.01 * i, 2) for i in range(41)]
+    slacks = [round(0.02 * i, 2) for i in range(11)]
+    f1 = {(c, s): 0.9 - abs(c - 0.30) - abs(s - 0.10) for c in cuts for s in slacks}
+    f1[(0.15, 0.06)] = 1.0  # a lone spike
+    assert steadiest(f1, (0.02, 0.04)) == (0.30, 0.10)
+    # only allowed pairs compete (e.g. those that let a must-escalate message through)
+    allowed = [p for p in f1 if p[0] <= 0.27]
+    assert steadiest(f1, (0.02, 0.04), allowed) == (0.27, 0.10)
+    assert steadiest(f1, (0.02, 0.04), [(0.10, 0.0)]) is None  # on the edge: not judged
