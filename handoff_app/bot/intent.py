@@ -140,16 +140,16 @@ class Thresholds:
     """
 
     sensitive: float = 0.29
-    sensitive_slack: float = 0.1
-    taught: float = 0.35
-    taught_slack: float = 0.0
+    sensitive_slack: float = 0.06
+    taught: float = 0.39
+    taught_slack: float = -0.02
     escalate: float | None = None
 
     def topic_fires(self, topic: TopicScore, ordinary: float) -> bool:
         """A topic by name: its phrasings under the name's thresholds. A taught topic: all its
         phrases under the taught ones, which are stricter, so a message only the name came near
-        can fall short once examples are added (2 of the 59 held-out sensitive messages);
-        measured over all messages, taught topics make fewer errors (README)."""
+        can fall short once examples are added (3 held-out sensitive messages, session 9); the
+        examples pay where a name says little about its messages (README)."""
         cut, slack = (
             (self.taught, self.taught_slack)
             if topic.taught
