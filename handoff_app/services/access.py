@@ -9,6 +9,7 @@ from handoff_app.domain.access import may_open_conversation
 from handoff_app.domain.lifecycle import CLOSED_STATUSES, ConversationStatus
 from handoff_app.models import Conversation, Escalation, StaffPublic
 from handoff_app.services.errors import NotFound, PermissionDenied
+from handoff_app.services.transitions import lock_conversation
 
 REFUSED = "You can't open this conversation: it is closed and you did not handle it."
 
@@ -26,12 +27,19 @@ async def handled_by(*, session: AsyncSession, conversation: Conversation, staff
 
 
 async def get_conversation_for_staff(
-    *, session: AsyncSession, conversation_id: int, staff: StaffPublic
+    *, session: AsyncSession, conversation_id: int, staff: StaffPublic, lock: bool = False
 ) -> Conversation:
-    """The conversation if `staff` may open it; NotFound or PermissionDenied otherwise."""
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFound("This conversation does not exist.")
+    """The conversation if `staff` may open it; NotFound or PermissionDenied otherwise.
+
+    `lock`: read it with `lock_conversation` (a write transaction about to act on it: the
+    use case's own lock then reads nothing more)."""
+    if lock:
+        conversation = await lock_conversation(session=session, conversation_id=conversation_id)
+    else:
+        found = await session.get(Conversation, conversation_id)
+        if found is None:
+            raise NotFound("This conversation does not exist.")
+        conversation = found
     status = ConversationStatus(conversation.status)
     handled = status in CLOSED_STATUSES and await handled_by(
         session=session, conversation=conversation, staff_id=staff.id

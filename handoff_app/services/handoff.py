@@ -318,6 +318,25 @@ async def hand_back_to_bot(
     )
 
 
+_ESCALATIONS = Escalation.__table__  # type: ignore[attr-defined]
+# the newest open escalation's first reply time, unless set (a Core statement, built once: no
+# loaded escalation needs to follow it)
+_RECORD_FIRST_REPLY = (
+    sa.update(_ESCALATIONS)
+    .where(
+        _ESCALATIONS.c.id
+        == sa.select(sa.func.max(_ESCALATIONS.c.id))
+        .where(
+            _ESCALATIONS.c.conversation_id == sa.bindparam("conversation"),
+            _ESCALATIONS.c.closed_at.is_(None),
+        )
+        .scalar_subquery(),
+        _ESCALATIONS.c.first_agent_reply_at.is_(None),
+    )
+    .values(first_agent_reply_at=sa.bindparam("at"))
+)
+
+
 async def post_agent_reply(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic, body: object
 ) -> Message:
@@ -348,18 +367,7 @@ async def post_agent_reply(
     )
     # the first reply to the open escalation is its response time (one conditional UPDATE: no
     # read on the usual path, where it is already set)
-    newest_open = (
-        sa.select(sa.func.max(col(Escalation.id)))
-        .where(
-            col(Escalation.conversation_id) == conversation_id, col(Escalation.closed_at).is_(None)
-        )
-        .scalar_subquery()
-    )
-    await session.execute(
-        sa.update(Escalation)
-        .where(col(Escalation.id) == newest_open, col(Escalation.first_agent_reply_at).is_(None))
-        .values(first_agent_reply_at=utcnow())
-    )
+    await session.execute(_RECORD_FIRST_REPLY, {"conversation": conversation_id, "at": utcnow()})
     await session.commit()
     await events.publish(posted)
     return message

@@ -189,6 +189,27 @@ async def open_staff_session(
     return token
 
 
+_USERS = StaffUser.__table__  # type: ignore[attr-defined]
+_SESSIONS = StaffSession.__table__  # type: ignore[attr-defined]
+_LIVE_SESSION = (
+    sa.select(
+        _USERS.c.id,
+        _USERS.c.email,
+        _USERS.c.display_name,
+        _USERS.c.role,
+        _SESSIONS.c.id,
+        _SESSIONS.c.expires_at,
+    )
+    .join(_SESSIONS, _SESSIONS.c.staff_id == _USERS.c.id)
+    .where(
+        _SESSIONS.c.token_hash == sa.bindparam("token_hash"),
+        _SESSIONS.c.expires_at > sa.bindparam("now"),
+        _USERS.c.removed_at.is_(None),
+    )
+    .limit(1)
+)
+
+
 @dataclass
 class LiveSession:
     staff: StaffPublic
@@ -202,22 +223,18 @@ async def get_live_session(
     """The unexpired session behind a browser token, of a staff member not removed."""
     if not isinstance(token, str) or not token or len(token) > 200:
         return None
+    # the columns it needs, as one Core statement (`_LIVE_SESSION`): every staff action runs
+    # this check, and loading two ORM entities (the password hash among them) cost most of it
     row = (
-        await session.exec(
-            select(StaffUser, StaffSession)
-            .join(StaffSession, col(StaffSession.staff_id) == col(StaffUser.id))
-            .where(
-                StaffSession.token_hash == hash_token(token),
-                StaffSession.expires_at > (now or utcnow()),
-                col(StaffUser.removed_at).is_(None),
-            )
+        await session.execute(
+            _LIVE_SESSION, {"token_hash": hash_token(token), "now": now or utcnow()}
         )
     ).first()
     if row is None:
         return None
-    user, staff_session = row
-    assert staff_session.id is not None
-    return LiveSession(to_public(user), staff_session.id, staff_session.expires_at)
+    staff_id, email, display_name, role, session_id, expires_at = row
+    staff = StaffPublic(id=staff_id, email=email, display_name=display_name, role=role)
+    return LiveSession(staff, session_id, expires_at)
 
 
 def renewal_due(live: LiveSession, now: datetime | None = None) -> bool:

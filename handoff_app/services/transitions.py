@@ -114,7 +114,18 @@ async def staff_label(*, session: AsyncSession, staff_id: int | None) -> str:
 async def lock_conversation(*, session: AsyncSession, conversation_id: int) -> Conversation:
     """The conversation row, locked until the transaction ends (FOR UPDATE; SQLite's write
     transaction holds it anyway): writers that add to a conversation take it first, so its
-    message ids are committed in order and no write slips past a concurrent close."""
+    message ids are committed in order and no write slips past a concurrent close.
+
+    Locked once per transaction: a second call in the same transaction (a staff action's
+    access check, then its use case) returns the row it locked without reading it again. It
+    is current: nobody else can change it while the lock is held, and this session's own
+    UPDATEs of it keep the loaded object in step (the ORM's synchronize_session).
+    """
+    held: tuple[object, dict[int, Conversation]] | None = session.info.get(_LOCKED)
+    transaction = session.sync_session.get_transaction()  # None before the first statement
+    this_transaction = held is not None and transaction is not None and held[0] is transaction
+    if held is not None and this_transaction and conversation_id in held[1]:
+        return held[1][conversation_id]
     conversation = (
         await session.exec(
             select(Conversation).where(Conversation.id == conversation_id).with_for_update()
@@ -122,4 +133,11 @@ async def lock_conversation(*, session: AsyncSession, conversation_id: int) -> C
     ).first()
     if conversation is None:
         raise NotFound("This conversation does not exist.")
+    transaction = session.sync_session.get_transaction()  # begun by the read, if not before
+    if held is None or held[0] is not transaction:
+        held = session.info[_LOCKED] = (transaction, {})
+    held[1][conversation_id] = conversation
     return conversation
+
+
+_LOCKED = "handoff_locked_conversations"  # session.info: (transaction, {id: locked row})

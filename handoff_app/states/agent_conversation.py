@@ -162,7 +162,10 @@ class AgentConversationState(HistoryMixin, rx.State):
                 try:
                     async with open_session() as session:
                         await get_conversation_for_staff(
-                            session=session, conversation_id=conversation_id, staff=staff
+                            session=session,
+                            conversation_id=conversation_id,
+                            staff=staff,
+                            lock=True,
                         )
                         await action(
                             session=session,

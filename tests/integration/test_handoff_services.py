@@ -273,3 +273,67 @@ async def test_the_first_agent_reply_of_each_escalation_is_its_response_time(
         await handoff.hand_back_to_bot(session=session, conversation_id=cid, staff=agent)
     earlier, later = await escalations()
     assert later.first_agent_reply_at > earlier.first_agent_reply_at  # type: ignore[operator]
+
+
+async def test_a_conversation_is_read_once_per_transaction_by_its_lock(
+    session: AsyncSession,
+) -> None:
+    """A staff action's access check locks the row; the use case's own lock then reads
+    nothing more, and sees what this transaction changed; the next transaction reads again."""
+    import sqlalchemy as sa
+
+    from handoff_app.services.access import get_conversation_for_staff
+    from handoff_app.services.transitions import lock_conversation
+
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id
+    assert cid is not None
+    agent = await make_staff(session)
+    await session.commit()
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = session.bind.sync_engine  # type: ignore[union-attr]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        first = await get_conversation_for_staff(
+            session=session, conversation_id=cid, staff=agent, lock=True
+        )
+        reads = len(statements)
+        assert reads >= 1
+        await session.execute(
+            sa.update(Conversation).where(Conversation.id == cid).values(status="pending")  # type: ignore[arg-type]
+        )
+        again = await lock_conversation(session=session, conversation_id=cid)
+        assert again is first and again.status == "pending"  # kept in step with the UPDATE
+        assert len(statements) == reads + 1  # the UPDATE only: no second read
+        await session.rollback()
+        after = await lock_conversation(session=session, conversation_id=cid)
+        assert after.status == "bot"  # a new transaction reads the row again
+        assert len(statements) > reads + 1
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_posted_message_is_stored_as_returned(session: AsyncSession) -> None:
+    """Messages are written with one INSERT ... RETURNING: what the caller gets is the row."""
+    started = await conversations.start_conversation(session=session)
+    first = await conversations.post_visitor_message(session=session, key=started.key, body="a")
+    second = await conversations.post_visitor_message(session=session, key=started.key, body="b")
+    cid = started.conversation.id
+    assert cid is not None
+    stored = await list_messages(session=session, conversation_id=cid)
+    assert [(m.id, m.body, m.sender) for m in stored] == [
+        (first.message.id, "a", "visitor"),
+        (second.message.id, "b", "visitor"),
+    ]
+    assert stored[0].created_at == first.message.created_at
+    assert second.message.id > first.message.id  # type: ignore[operator]
+    # the conversation's last activity is the message's time (as stored: the loaded row is
+    # not kept in step with this Core UPDATE, and nothing reads its updated_at)
+    touched = (
+        await session.execute(select(Conversation.updated_at).where(Conversation.id == cid))
+    ).scalar_one()
+    assert touched == second.message.created_at
