@@ -33,7 +33,11 @@ from handoff_app.models import (
 from handoff_app.services.errors import LiveSupportUnavailable, PermissionDenied
 from handoff_app.services.transcript import add_message
 from handoff_app.services.transitions import check_actor, lock_conversation, move_conversation
-from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
+from handoff_app.services.workspace import (
+    escalation_allowed,
+    get_agent_label,
+    get_workspace_settings,
+)
 
 
 @dataclass
@@ -356,14 +360,14 @@ async def post_agent_reply(
     )
     if conversation.status != ConversationStatus.ACTIVE:
         raise PermissionDenied("Accept & Join this conversation before replying.")
-    settings = await get_workspace_settings(session=session)
+    label = await get_agent_label(session=session)
     message, posted = await add_message(
         session=session,
         conversation_id=conversation_id,
         sender=Sender.AGENT,
         body=clean_message_body(body),
         author_staff_id=staff.id,
-        author_label=settings.agent_label or staff.label,  # the visitor sees the owner's label
+        author_label=label or staff.label,  # the visitor sees the owner's label
     )
     # the first reply to the open escalation is its response time (one conditional UPDATE: no
     # read on the usual path, where it is already set)

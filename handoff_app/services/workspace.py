@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,6 +32,18 @@ async def get_workspace_settings(*, session: AsyncSession) -> WorkspaceSettings:
     """
     settings = await session.get(WorkspaceSettings, SETTINGS_ID)
     return settings if settings is not None else WorkspaceSettings(id=SETTINGS_ID)
+
+
+_AGENT_LABEL = sa.select(WorkspaceSettings.__table__.c.agent_label).where(  # type: ignore[attr-defined]
+    WorkspaceSettings.__table__.c.id == SETTINGS_ID  # type: ignore[attr-defined]
+)
+
+
+async def get_agent_label(*, session: AsyncSession) -> str:
+    """The name agents go by for visitors ("" = each agent's own): the one setting an agent's
+    reply needs, read alone (every reply reads it; the whole row is dozens of columns)."""
+    label = (await session.execute(_AGENT_LABEL)).scalar()
+    return label if isinstance(label, str) else WorkspaceSettings().agent_label
 
 
 async def ensure_workspace_settings(*, session: AsyncSession) -> None:

@@ -337,3 +337,25 @@ async def test_a_posted_message_is_stored_as_returned(session: AsyncSession) -> 
         await session.execute(select(Conversation.updated_at).where(Conversation.id == cid))
     ).scalar_one()
     assert touched == second.message.created_at
+
+
+async def test_an_agent_reply_goes_by_the_workspace_agent_label_when_one_is_set(
+    session: AsyncSession,
+) -> None:
+    from handoff_app.services.workspace import update_settings
+
+    agent = await make_staff(session, name="Ana")
+    started = await conversations.start_conversation(session=session)
+    cid = started.conversation.id or 0
+    await handoff.request_handoff(session=session, conversation=started.conversation)
+    await handoff.claim_conversation(session=session, conversation_id=cid, staff=agent)
+    first = await handoff.post_agent_reply(
+        session=session, conversation_id=cid, staff=agent, body="a"
+    )
+    assert first.author_label == "Ana"  # no label set: the agent's own name
+    await update_settings(session=session, agent_label="Support team")
+    await session.commit()
+    second = await handoff.post_agent_reply(
+        session=session, conversation_id=cid, staff=agent, body="b"
+    )
+    assert second.author_label == "Support team"
