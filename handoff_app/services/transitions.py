@@ -118,8 +118,9 @@ async def lock_conversation(*, session: AsyncSession, conversation_id: int) -> C
 
     Locked once per transaction: a second call in the same transaction (a staff action's
     access check, then its use case) returns the row it locked without reading it again. It
-    is current: nobody else can change it while the lock is held, and this session's own
-    UPDATEs of it keep the loaded object in step (the ORM's synchronize_session).
+    is current: nobody else can change it while the lock is held, and this session's own ORM
+    UPDATEs of it keep the loaded object in step (synchronize_session). The one Core UPDATE
+    (add_message's `updated_at`) does not, and nothing reads a loaded row's `updated_at`.
     """
     held: tuple[object, dict[int, Conversation]] | None = session.info.get(_LOCKED)
     transaction = session.sync_session.get_transaction()  # None before the first statement
