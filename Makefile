@@ -64,6 +64,7 @@ bench: setup
 	$(PY) -m bench.delivery
 	$(PY) -m bench.queue
 	$(PY) -m bench.judge
+	$(PY) -m bench.encoder
 
 clean:
 	rm -rf $(VENV) .web .states

@@ -31,6 +31,7 @@ import numpy as np
 
 from bench.steadiest import steadiest
 from handoff_app.bot import intent
+from handoff_app.bot.embeddings import get_encoder
 from handoff_app.bot.judge import (
     DEMO_PASSAGES,
     EVAL_SENSITIVE_TOPICS,
@@ -326,6 +327,8 @@ def main() -> None:
         evaluate(examples)
     print()
     intent.warm_up()
+    encoder = get_encoder()
+    print(f"encoder: {encoder.backend if encoder else 'none (lexical fallback)'}")
     timings, alone = asyncio.run(provider_overhead())
     for name, values in (
         ("bot overhead per turn (retrieval + local/kb through litellm, tools on)", timings),

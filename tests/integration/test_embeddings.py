@@ -1,4 +1,4 @@
-"""The numpy all-MiniLM-L6-v2 encoder, semantic retrieval, and the fallback without the model."""
+"""The all-MiniLM-L6-v2 encoder (onnxruntime and numpy), semantic retrieval, and the fallback without the model."""
 
 from __future__ import annotations
 
@@ -59,6 +59,39 @@ def test_batch_and_single_encodings_agree_and_bytes_round_trip() -> None:
     single = encoder.encode(["short"])
     assert np.allclose(batch[0], single[0], atol=1e-5)
     assert np.array_equal(embeddings.from_bytes(embeddings.to_bytes(single[0])), single[0])
+
+
+def test_onnxruntime_and_numpy_give_the_same_vectors() -> None:
+    model_dir = embeddings.default_model_dir()
+    assert model_dir is not None
+    fast = embeddings.Encoder(model_dir, backend="onnxruntime")
+    plain = embeddings.Encoder(model_dir, backend="numpy")
+    assert (fast.backend, plain.backend) == ("onnxruntime", "numpy")
+    assert fast.blocks == [] and len(plain.blocks) == 6  # one copy of the weights each
+    # one text, then a batch padded to its longest text (the padding mask matters), then a
+    # text past the 256-token limit (truncated the same way)
+    texts = [
+        "How long does shipping take?",
+        "refund",
+        "I want to talk to someone about the order that never arrived, this is ridiculous",
+        "word " * 400,
+    ]
+    for batch in ([texts[0]], texts):
+        a, b = fast.encode(batch), plain.encode(batch)
+        assert a.shape == b.shape == (len(batch), 384) and a.dtype == np.float32
+        assert np.abs(a - b).max() < 1e-5
+
+
+def test_the_default_backend_is_onnxruntime_unless_numpy_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(embeddings.BACKEND_ENV, raising=False)
+    assert embeddings.default_backend() == "onnxruntime"  # installed by requirements.txt
+    monkeypatch.setenv(embeddings.BACKEND_ENV, "NumPy")
+    assert embeddings.default_backend() == "numpy"
+    monkeypatch.setenv(embeddings.BACKEND_ENV, "torch")
+    with pytest.raises(ValueError, match="onnxruntime, numpy"):
+        embeddings.default_backend()
 
 
 def test_semantic_retrieval_beats_or_equals_bm25_on_paraphrases() -> None:
