@@ -1,4 +1,5 @@
-"""The all-MiniLM-L6-v2 encoder (onnxruntime and numpy), semantic retrieval, and the fallback without the model."""
+"""The all-MiniLM-L6-v2 encoder (onnxruntime and numpy), semantic retrieval, and the fallback
+without the model."""
 
 from __future__ import annotations
 
