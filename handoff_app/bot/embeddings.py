@@ -20,13 +20,11 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:
-    from handoff_app.bot.onnx_layers import OnnxLayers
+from handoff_app.bot.onnx_layers import OnnxLayers, onnxruntime_installed
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +119,6 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 
 def default_backend() -> str:
     """`HANDOFF_ENCODER_BACKEND` when set, else onnxruntime when it is installed, else numpy."""
-    from handoff_app.bot.onnx_layers import onnxruntime_installed
-
     chosen = os.environ.get(BACKEND_ENV, "").strip().lower()
     if chosen and chosen not in BACKENDS:
         raise ValueError(f"{BACKEND_ENV} must be one of {', '.join(BACKENDS)}, not {chosen!r}")
@@ -195,8 +191,6 @@ class Encoder:
             )
         self._onnx: OnnxLayers | None = None
         if self.backend == "onnxruntime":
-            from handoff_app.bot.onnx_layers import OnnxLayers
-
             try:
                 self._onnx = OnnxLayers(self.blocks, self.heads, self.eps)
             except Exception:  # a broken onnxruntime must not cost the semantic bot: numpy

