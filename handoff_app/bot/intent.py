@@ -1,9 +1,10 @@
 """Does the visitor need a person? The offline provider's escalation judgment.
 
 Semantic when the embedding model is available:
-- requests for a person and clear frustration are recognised by a trained classifier over the
-  message's sentence embedding (`bot/intent_model.py`; trained by `python -m bench.train_intent`
-  on labelled messages, with the prototype phrases below among them). A request for a person
+- requests for a person and clear frustration are recognised by a trained classifier: a
+  fine-tuned copy of the encoder's last layer and a softmax head (`bot/intent_model.py`; trained
+  by `python -m bench.train_intent` on labelled messages, with the prototype phrases below
+  among them). A request for a person
   must also name one, a way to reach one, or the bot to get away from (`mentions_a_person`):
   "...can I return it?" is shaped like "can someone call me back" but asks for nothing of the
   kind;
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handoff_app.bot.embeddings import Vector, embed_text, embed_texts, get_encoder
+from handoff_app.bot.embeddings import Vector, embed_branched, embed_texts, get_encoder
 from handoff_app.bot.intent_model import load_model
 from handoff_app.bot.intent_rules import (
     FRUSTRATION,
@@ -228,15 +229,16 @@ def score_message(
     The knowledge articles count as ordinary prototypes: a message the knowledge base answers
     well is an ordinary question."""
     model = load_model()
-    if model is None or get_encoder() is None:
+    if model is None or model.branch is None or get_encoder() is None:
         return None
-    vector = embed_text(message.strip())
-    assert vector is not None
     # "I never got my refund and I'm calling my lawyer": each clause is judged too, so a
     # request or a threat is not diluted by the rest of the message
     parts = clauses(message)
-    extra = embed_texts(parts) if len(parts) > 1 else None
-    vectors = vector[None, :] if extra is None else np.vstack([vector[None, :], extra])
+    texts = [message.strip(), *(parts if len(parts) > 1 else [])]
+    encoded = embed_branched(texts, model.branch)
+    assert encoded is not None
+    vectors, intents = encoded
+    vector = vectors[0]
 
     def best(matrix: Vector) -> float:
         return float(np.max(matrix @ vector))
@@ -248,7 +250,7 @@ def score_message(
         topic = read_topic(entry)
         return TopicScore(topic.name, float(sims.mean(axis=1).max()), bool(topic.examples))
 
-    probabilities = model.probabilities(vectors)
+    probabilities = model.probabilities(intents)
     return Scores(
         human_request=float(probabilities[:, 0].max()),
         frustration=float(probabilities[:, 1].max()),

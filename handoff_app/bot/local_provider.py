@@ -42,7 +42,7 @@ from litellm.types.utils import (
     Message,
 )
 
-from handoff_app.bot.embeddings import is_memoised
+from handoff_app.bot.embeddings import states_memoised
 from handoff_app.bot.intent import clauses, detect_escalation, prototypes_ready
 from handoff_app.bot.prompt import parse_knowledge, parse_sensitive_topics
 from handoff_app.bot.retrieval import coverage, passage_ready, rank_bm25, rank_semantic
@@ -129,7 +129,7 @@ def decides_without_encoding(messages: list[dict[str, Any]]) -> bool:
     system = _system_prompt(messages)
     question = _last_user_message(messages).strip()
     return (
-        is_memoised(question)
+        states_memoised(question)  # the intent branch then runs one layer, ~1 ms
         and len(clauses(question)) <= 1
         and all(passage_ready(p) for p in parse_knowledge(system))
         and prototypes_ready(parse_sensitive_topics(system))

@@ -10,7 +10,9 @@ import pytest
 
 from handoff_app.bot import embeddings
 from handoff_app.bot.intent import HUMAN_REQUEST, detect_escalation
+from handoff_app.bot.intent_model import BLOCK_NAMES, MODEL_FILE
 from handoff_app.bot.retrieval import Passage, rank, rank_bm25, rank_semantic
+from handoff_app.bot.tensor_file import read_tensors
 from handoff_app.demo_knowledge import DEMO_ARTICLES
 
 DEMO = [Passage(title, body) for title, body in DEMO_ARTICLES]
@@ -68,7 +70,6 @@ def test_onnxruntime_and_numpy_give_the_same_vectors() -> None:
     fast = embeddings.Encoder(model_dir, backend="onnxruntime")
     plain = embeddings.Encoder(model_dir, backend="numpy")
     assert (fast.backend, plain.backend) == ("onnxruntime", "numpy")
-    assert fast.blocks == [] and len(plain.blocks) == 6  # one copy of the weights each
     # one text, then a batch padded to its longest text (the padding mask matters), then a
     # text past the 256-token limit (truncated the same way)
     texts = [
@@ -81,6 +82,49 @@ def test_onnxruntime_and_numpy_give_the_same_vectors() -> None:
         a, b = fast.encode(batch), plain.encode(batch)
         assert a.shape == b.shape == (len(batch), 384) and a.dtype == np.float32
         assert np.abs(a - b).max() < 1e-5
+
+
+def test_a_branch_reads_the_shared_layers_once_whether_or_not_they_were_memoised() -> None:
+    encoder = embeddings.get_encoder()
+    model_dir = embeddings.default_model_dir()
+    assert encoder is not None and model_dir is not None
+    weights, _ = read_tensors(model_dir / "model.safetensors")
+    last = embeddings.layer_blocks(weights, encoder.layers)[embeddings.SHARED_LAYERS :]
+    # the encoder's own last layer as the branch: its output is the sentence vector itself
+    branch, _ = embeddings.layer_stack(last, encoder.heads, encoder.eps, "onnxruntime")
+    texts = ["a message nobody has encoded before, 7f3a", "and its clause, 7f3a"]
+    assert not any(embeddings.states_memoised(t) for t in texts)
+    fresh = embeddings.embed_branched(texts, branch)
+    assert fresh is not None
+    sentence, branched = fresh
+    assert np.abs(sentence - encoder.encode(texts)).max() < 1e-5
+    assert np.abs(branched - sentence).max() < 1e-5
+    # encoded once: now every text's vector and hidden states are kept...
+    assert all(embeddings.is_memoised(t) for t in texts)
+    # ...but only embed_text keeps hidden states; after it, only the branch runs
+    assert not embeddings.states_memoised(texts[0])
+    one = "a single question, 7f3a"
+    vector = embeddings.embed_text(one)
+    assert vector is not None and embeddings.states_memoised(one)
+    again = embeddings.embed_branched([one], branch)
+    assert again is not None
+    assert np.array_equal(again[0][0], vector)
+    assert np.abs(again[1][0] - vector).max() < 1e-5
+
+
+def test_the_intent_branch_gives_the_same_output_on_both_backends() -> None:
+    tensors, metadata = read_tensors(MODEL_FILE)
+    block = tuple(tensors[f"layer.0.{name}"] for name in BLOCK_NAMES)
+    heads, eps = int(metadata["heads"]), float(metadata["layer_norm_eps"])
+    fast, on = embeddings.layer_stack([block], heads, eps, "onnxruntime")
+    plain, on_numpy = embeddings.layer_stack([block], heads, eps, "numpy")
+    assert (on, on_numpy) == ("onnxruntime", "numpy")
+    encoder = embeddings.get_encoder()
+    assert encoder is not None
+    x, mask = encoder.shared_states(["get me a human", "the agent field is empty, why?"])
+    a = embeddings.mean_pooled(fast(x, mask), mask)
+    b = embeddings.mean_pooled(plain(x, mask), mask)
+    assert np.abs(a - b).max() < 1e-5
 
 
 def test_the_default_backend_is_onnxruntime_unless_numpy_is_asked_for(

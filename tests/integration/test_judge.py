@@ -109,10 +109,10 @@ async def test_judge_quality_on_held_out_messages_does_not_fall() -> None:
     # not the targets of F1 0.95 and 5% of traps, which the independent half does not meet.
     test = load_eval_set("test")
     on_test = measure(test, [j.escalate for j in await judgments(test)])
-    assert on_test.f1 >= 0.93 and on_test.trap_false_triggers <= 0.10, on_test
+    assert on_test.f1 >= 0.96 and on_test.trap_false_triggers <= 0.10, on_test
     independent = load_eval_set("independent")
     on_independent = measure(independent, [j.escalate for j in await judgments(independent)])
-    assert on_independent.f1 >= 0.92 and on_independent.trap_false_triggers <= 0.05, on_independent
+    assert on_independent.f1 >= 0.94 and on_independent.trap_false_triggers <= 0.05, on_independent
 
 
 def test_other_authors_messages_are_apart_and_never_repeat_the_eval_set() -> None:
