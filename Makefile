@@ -67,7 +67,7 @@ bench: setup
 	$(PY) -m bench.encoder
 
 # Fine-tune the escalation classifier (handoff_app/bot/intent_model.safetensors) from
-# tests/eval; torch only here. About ten minutes on two cores.
+# tests/eval; torch only here. About five minutes on two cores.
 train-intent: setup
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet -r requirements-train.txt
 	$(PY) -m bench.train_intent

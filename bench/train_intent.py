@@ -17,7 +17,7 @@ five (`embeddings.SHARED_LAYERS`), and a softmax head on its pooled output; the 
 the linear classifier of the unchanged sentence vectors (`intent_model.fit`). Torch (2.13.0,
 CPU) does the fine-tuning; the app runs the result in onnxruntime or numpy and never imports
 torch. The probability that escalates is the one whose neighbourhood has the best F1 under
-5-fold cross-validation, each fold fine-tuned afresh (`cross_validated_threshold`). About ten
+5-fold cross-validation, each fold fine-tuned afresh (`cross_validated_threshold`). About five
 minutes on two cores.
 """
 
