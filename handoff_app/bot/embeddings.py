@@ -327,8 +327,9 @@ class _Memo:
 
 _memo = _Memo(4096)
 # hidden states after the shared layers (tokens, hidden) of the texts embed_text encoded last:
-# the visitor's message, which the intent branch reads right after retrieval embedded it
-_states = _Memo(256)
+# the visitor's message, which the intent branch reads right after retrieval embedded it. Few:
+# they are needed for milliseconds, and a long text's take 1.5 KB a token (at most ~25 MB here)
+_states = _Memo(64)
 
 
 def embed_text(text: str) -> Vector | None:
