@@ -21,6 +21,7 @@ import json
 import os
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,13 +48,13 @@ EVAL_SET = EVAL_DIR / "escalation.jsonl"
 # ("independent-dev") trains the classifier (bench/train_intent.py), half ("independent") is
 # held out; only its aggregate figures are ever printed
 INDEPENDENT_SET = EVAL_DIR / "independent.jsonl"
-# 3,884 more messages by separate authors (2,563 in session 6, 1,321 in session 9), for
-# training only (split "training")
+# 5,730 more messages by separate authors (2,563 in session 6, 1,321 in session 9, 1,846 in
+# session 12), for training only (split "training")
 TRAINING_SET = EVAL_DIR / "training.jsonl"
 CATEGORIES = ("human_request", "frustration", "sensitive", "ordinary", "keyword_trap")
 # "fresh": written in session 4, after an error on the test half had been looked at (it led to
-# requiring a request for a person to name one): a check that the change generalises, never
-# used to choose anything
+# requiring a request for a person to name one, a rule dropped in session 12): a check that
+# the change generalises, never used to choose anything
 # "fresh2": written blind at the start of session 5, before any change of that session was
 # measured on it; only its aggregate figures are ever printed
 # "fresh3": written blind at the start of session 6, the same way (60 messages)
@@ -297,6 +298,29 @@ def report(
     return metrics
 
 
+def cause(judgment: Judgment) -> str:
+    """What escalated: a default keyword, a sensitive topic or the classifier."""
+    if judgment.trigger == "keyword":
+        return "keyword"
+    return "topic" if (judgment.reason or "").startswith(intent.SENSITIVE_REASON) else "classifier"
+
+
+def wrong_decisions(examples: Sequence[Example], judged: Sequence[Judgment]) -> str:
+    """Counts of the wrong decisions: false escalations by what escalated, misses by the
+    message's category (totals only: the messages themselves are not printed)."""
+    pairs = list(zip(examples, judged, strict=True))
+    false = Counter(cause(j) for e, j in pairs if j.escalate and not e.escalate)
+    missed = Counter(e.category for e, j in pairs if e.escalate and not j.escalate)
+
+    def listed(counts: Counter[str]) -> str:
+        return ", ".join(f"{n} {name}" for name, n in sorted(counts.items())) or "none"
+
+    return (
+        f"wrong: {false.total()} false escalations ({listed(false)}), "
+        f"{missed.total()} missed ({listed(missed)})"
+    )
+
+
 def evaluate(examples: Sequence[Example]) -> None:
     judged = asyncio.run(judgments(examples))
     print(measure(examples, [j.escalate for j in judged]).line("judge (keywords + local/kb)"))
@@ -305,6 +329,7 @@ def evaluate(examples: Sequence[Example]) -> None:
         f"{'':<34} keyword traps escalated: {sum(j.trigger == 'keyword' for j in traps)} by a "
         f"default keyword, {sum(j.trigger == 'ai' for j in traps)} by the model, of {len(traps)}"
     )
+    print(f"{'':<34} {wrong_decisions(examples, judged)}")
     taught = asyncio.run(judgments(examples, EVAL_TAUGHT_TOPICS))
     print(measure(examples, [j.escalate for j in taught]).line("judge, topics taught by example"))
     report("judge, lexical fallback (no model)", examples, lexical_all)

@@ -86,7 +86,6 @@ SETTINGS = Settings()
 class Row:
     states: list[np.ndarray]  # shared-layer hidden states: the message, then its clauses
     label: int
-    names_a_person: bool
 
 
 def same_words(text: str) -> str:
@@ -156,8 +155,8 @@ def training_rows(pairs: Sequence[tuple[str, int]]) -> list[Row]:
     parts = [[t.strip(), *(c if len(c := intent.clauses(t)) > 1 else [])] for t in texts]
     flat = shared_states([p for group in parts for p in group])
     rows, start = [], 0
-    for (text, label), group in zip(pairs, parts, strict=True):
-        rows.append(Row(flat[start : start + len(group)], label, intent.mentions_a_person(text)))
+    for (_, label), group in zip(pairs, parts, strict=True):
+        rows.append(Row(flat[start : start + len(group)], label))
         start += len(group)
     return rows
 
@@ -283,14 +282,13 @@ def _torch_layer_class() -> Any:
     return TorchLayer
 
 
-def escalates(probabilities: np.ndarray, names_a_person: bool, threshold: float) -> bool:
+def escalates(probabilities: np.ndarray, threshold: float) -> bool:
     """Would `intent.judge_scores` escalate a message with these probabilities (no topics)?"""
     scores = intent.Scores(
         human_request=float(probabilities[:, 0].max()),
         frustration=float(probabilities[:, 1].max()),
         ordinary=0.0,
         topics=(),
-        names_a_person=names_a_person,
     )
     cut = dataclasses.replace(intent.DEFAULT_THRESHOLDS, escalate=threshold)
     return intent.judge_scores(scores, cut) is not None
@@ -312,7 +310,7 @@ def cross_validated_f1(rows: Sequence[Row]) -> dict[float, float]:
     for threshold in CANDIDATE_THRESHOLDS:
         tp = fp = fn = 0
         for probabilities, row in held:
-            predicted = escalates(probabilities, row.names_a_person, threshold)
+            predicted = escalates(probabilities, threshold)
             actual = row.label != LABELS["ordinary"]
             tp += predicted and actual
             fp += predicted and not actual

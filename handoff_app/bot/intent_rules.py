@@ -29,16 +29,6 @@ _PERSON = (
     r"(human|humans|person|people|someone|somebody|anyone|anybody|agent|representative|rep|"
     r"manager|supervisor|boss|operator|staff|colleague|team|customer service|support team)"
 )
-# Someone to be put in touch with (a person, or a way to reach one), or the machine the visitor
-# wants to get away from. A request for a person names one of these; the semantic judgment
-# needs it too (`mentions_a_person`), so a question merely shaped like a request ("can I
-# return it?" is close to "can someone call me back") is not one.
-# (Nouns in the plural too: "one of your colleagues", "your employees".)
-_SOMEONE = re.compile(
-    rf"\b(({_PERSON[1:-1]}|employee|member|whoever|owner|call|phone|ring|"
-    r"bot|chatbot|robot|machine|software|automated|ai)s?)\b",
-    re.IGNORECASE,
-)
 _ASK = (
     r"(talk|speak|chat|connect|transfer|put me through|get me|give me|hand me|pass me|"
     r"escalate|want|need|call me|reach|have a word)"
@@ -71,11 +61,6 @@ _TOPIC_SYNONYMS = {
 
 def _stem_words(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[a-z]{4,}", text.casefold())}
-
-
-def mentions_a_person(message: str) -> bool:
-    """Does the message name a person, a way to reach one, or the bot it wants to leave?"""
-    return bool(_SOMEONE.search(message))
 
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})

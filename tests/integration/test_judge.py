@@ -104,15 +104,16 @@ def test_eval_set_is_large_split_and_covers_every_category() -> None:
         assert {r.escalate for r in in_category} == {category not in ("ordinary", "keyword_trap")}
 
 
-async def test_judge_quality_on_held_out_messages_does_not_fall() -> None:
-    # Floors just under today's figures (bench/judge.py prints them; README "Benchmarks"),
-    # not the targets of F1 0.95 and 5% of traps, which the independent half does not meet.
+async def test_judge_quality_on_held_out_messages_meets_the_targets() -> None:
+    # The independent half (354 messages nobody has read) meets the targets: F1 >= 0.95 and at
+    # most 5% of keyword traps escalated (0.955 and 2.4% in session 12; bench/judge.py prints
+    # them, README "Benchmarks"); the test half keeps a floor just under its figure.
     test = load_eval_set("test")
     on_test = measure(test, [j.escalate for j in await judgments(test)])
     assert on_test.f1 >= 0.96 and on_test.trap_false_triggers <= 0.10, on_test
     independent = load_eval_set("independent")
     on_independent = measure(independent, [j.escalate for j in await judgments(independent)])
-    assert on_independent.f1 >= 0.94 and on_independent.trap_false_triggers <= 0.05, on_independent
+    assert on_independent.f1 >= 0.95 and on_independent.trap_false_triggers <= 0.05, on_independent
 
 
 def test_other_authors_messages_are_apart_and_never_repeat_the_eval_set() -> None:
