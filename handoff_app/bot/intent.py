@@ -7,7 +7,7 @@ Semantic when the embedding model is available:
   among them). Its probability decides alone: until session 12 a request for a person also
   had to name one ("...can I return it?" is shaped like "can someone call me back"), but the
   classifier trained on 3,000 ordinary messages tells those apart itself, and the rule missed
-  "transfer me to billing", "callback please" and "hooman pls" (cross-validated F1 0.908 with
+  "connect me with a specialist", "callback please" and "hooman pls" (cross-validated F1 0.908 with
   the rule, 0.929 without: bench/train_intent.py);
 - each of the owner's sensitive topics is compared (cosine) with the message, against the
   nearest ordinary shop question or knowledge article, so "where is my invoice" is not a

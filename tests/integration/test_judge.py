@@ -61,6 +61,29 @@ async def test_the_model_judges_what_no_keyword_catches() -> None:
     assert ordinary.confidence > 0.3  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("text", "escalate"),
+    [
+        # shaped like "can someone call me back", asking for nothing of the kind: until session
+        # 12 a word list ("must name a person") kept these apart; the classifier does it now
+        ("The humanities book I ordered is missing a page, can I return it?", False),
+        ("can I return it?", False),
+        ("Could you tell me when my refund arrives?", False),
+        # requests that name none of those words, which the word list used to stop
+        ("Could you connect me with a specialist?", True),
+        ("callback please", True),
+        ("Please forward me to whoever handles complaints", True),
+    ],
+)
+async def test_the_classifier_tells_a_request_for_a_person_from_its_shape(
+    text: str, escalate: bool
+) -> None:
+    judgment = await judge(text)
+    assert judgment.escalate is escalate, judgment  # type: ignore[attr-defined]
+    if escalate:
+        assert judgment.trigger == "ai"  # type: ignore[attr-defined]
+
+
 async def test_an_owners_example_messages_teach_a_topic_its_name_alone_misses() -> None:
     plain = "safety hazard"
     taught = "safety hazard: the charger got hot and started smoking; my kettle caught fire"

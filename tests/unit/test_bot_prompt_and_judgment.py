@@ -103,7 +103,7 @@ def test_lexical_fallback_matches_an_owners_example_word_for_word() -> None:
 
 def test_the_classifiers_probability_alone_decides_a_request_for_a_person() -> None:
     # no word list gates it (until session 12 a request had to name a person; it missed
-    # "transfer me to billing" and "callback please")
+    # "connect me with a specialist" and "callback please")
     confident = Scores(human_request=0.95, frustration=0.0, ordinary=0.0, topics=())
     verdict = judge_scores(confident)
     assert verdict is not None and verdict.kind == HUMAN_REQUEST
