@@ -454,6 +454,7 @@ async def _push(cls: type[Any], token: str, fill: Callable[[Any], Awaitable[None
         room = await root.get_state(cls)
         forget_last_change(room)  # only what this fill changes goes out (room_fanout.py)
         await fill(room)
+        await room_fanout.emit_to_linked_tabs(root, room)
 
 
 @dataclass
@@ -553,7 +554,6 @@ def _wait_filler(
 
 async def push_bot_rows() -> None:
     await _push(StaffBotRoom, STAFF_BOT_ROOM, fill_staff_bot)
-    await _forget_sent(StaffBotRoom, STAFF_BOT_ROOM)
 
 
 async def push_queue_rows() -> None:
@@ -569,7 +569,6 @@ async def _push_queue_rows() -> set[str]:
         linked.update(room._linked_from)
 
     await _push(StaffQueueRoom, STAFF_QUEUE_ROOM, fill)
-    await _forget_sent(StaffQueueRoom, STAFF_QUEUE_ROOM)
     return linked
 
 
@@ -582,14 +581,14 @@ async def push_queue_rows_and_badge() -> None:
 
 
 async def _forget_sent(cls: type[ChangeSlots], token: str) -> None:
-    """Let a change room's fan-out go out before the lane's next push, and keep Reflex from
-    sending those changes again.
+    """After a tab joined a change room: let Reflex's fan-out of that join go out before the
+    lane's next push, and keep Reflex from sending those changes again.
 
-    Reflex updates each linked tab in a task of its own, and each of those takes the room's
-    lock; taking it once more here queues behind the ones already waiting for it. That is
-    the push lane's back-pressure: a version without this call let a busy queue's pushes run
-    ahead of their 20 tabs' updates (fan-out p99 0.5-2 s in two runs). The clearing itself
-    is `_push`'s own, done whenever a room is opened (room_fanout.py)."""
+    Reflex updates each other linked tab in a task of its own, and each of those takes the
+    room's lock; taking it once more here queues behind the ones already waiting for it. The
+    clearing itself is `_push`'s own, done whenever a room is opened (room_fanout.py). A push
+    needs no such call: it sends its changes itself, inside the room's lock
+    (`room_fanout.emit_to_linked_tabs`), so pushes cannot run ahead of their tabs' updates."""
 
     async def nothing(room: ChangeSlots) -> None:
         return None

@@ -7,6 +7,7 @@ open this conversation (services.access): the UI hides what they may not do, the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import reflex as rx
 from pydantic import BaseModel
@@ -35,6 +36,7 @@ from handoff_app.states.staff_auth import (
     refuse_page,
     require_staff,
     staff_for_token,
+    staff_in_transaction,
 )
 from handoff_app.states.tab_order import tab_lock
 
@@ -43,11 +45,28 @@ REPLY, NOTE = "reply", "note"
 # what the agent is typing, kept in the browser only: it drives the "/" menu of canned responses
 REPLY_DRAFT = ClientStateVar.create("reply_draft", "")
 Action = Callable[..., Awaitable[object]]
+T = TypeVar("T")
 
 
 class StaffOption(BaseModel):
     id: int
     label: str
+
+
+async def _act_as(
+    token: str, action: Action, conversation_id: int, kwargs: dict[str, object]
+) -> StaffPublic | None:
+    """One write transaction: is `token` a live staff session, may that staff member act on
+    the conversation (its row locked), then the use case. None: the token is not live."""
+    async with open_session() as session:
+        staff = await staff_in_transaction(session=session, token=token)
+        if staff is None:
+            return None
+        await get_conversation_for_staff(
+            session=session, conversation_id=conversation_id, staff=staff, lock=True
+        )
+        await action(session=session, conversation_id=conversation_id, staff=staff, **kwargs)
+    return staff
 
 
 class AgentConversationState(HistoryMixin, rx.State):
@@ -125,19 +144,23 @@ class AgentConversationState(HistoryMixin, rx.State):
             await leave_rooms(self, ConversationRoom, ConversationContextRoom)
         return REPLY_DRAFT.push("")  # the box starts empty: so does the "/" menu
 
-    async def _staff(self) -> StaffPublic | None:
-        """Who is calling (None: nobody signed in), for background handlers: the token the page
-        loaded with is checked without a round of locks on the tab and its rooms; only when it
-        no longer works is the tab's current token read (signed in again since?)."""
+    async def _as_staff(self, check: Callable[[str], Awaitable[T | None]]) -> T | None:
+        """`check` run with the token the page loaded with, read without a round of locks on
+        the tab and its rooms; only when it no longer works is the tab's current token read
+        (signed in again since?) and, if it changed, checked instead. None: nobody signed in."""
         token = self._staff_token
-        staff = await staff_for_token(token) if token else None
-        if staff is None:
+        result = await check(token) if token else None
+        if result is None:
             async with self:
                 current = (await self.get_state(StaffAuthState)).token
                 self._staff_token = current
             if current != token:
-                staff = await staff_for_token(current)
-        return staff
+                result = await check(current)
+        return result
+
+    async def _staff(self) -> StaffPublic | None:
+        """Who is calling (None: nobody signed in), for background handlers."""
+        return await self._as_staff(staff_for_token)
 
     async def _act(self, action: Action, **kwargs: object) -> StaffPublic | None:
         """Check identity and access on the server, run one use case, report refusals in
@@ -146,35 +169,27 @@ class AgentConversationState(HistoryMixin, rx.State):
         Called from background handlers: the tab's lock (and the locks of every room it is
         linked to) is taken only to write vars (or to read a token that changed), never during
         database work, so staff tabs sharing a room never queue behind each other's writes.
+        The staff check, the access check and the use case are one write transaction.
         """
-        # Read without a lock (this tab's own vars), and the staff check takes no lock either:
-        # each `async with self` is a round of locks on the tab and every room it is in.
+        # Read without a lock (this tab's own vars): each `async with self` is a round of
+        # locks on the tab and every room it is in.
         conversation_id, shown = self.conversation_id, self.notice
         client = self.router.session.client_token
+
+        async def act_as(token: str) -> StaffPublic | None:
+            return await _act_as(token, action, conversation_id, kwargs)
+
         async with tab_lock(client):
-            staff = await self._staff()
+            staff: StaffPublic | None = None
             notice = ""
-            if staff is None:
-                notice = "Your session has ended. Sign in again."
-            elif not conversation_id:
-                notice = "Open a conversation first."
-            else:
-                try:
-                    async with open_session() as session:
-                        await get_conversation_for_staff(
-                            session=session,
-                            conversation_id=conversation_id,
-                            staff=staff,
-                            lock=True,
-                        )
-                        await action(
-                            session=session,
-                            conversation_id=conversation_id,
-                            staff=staff,
-                            **kwargs,
-                        )
-                except (ServiceError, TransitionNotAllowed, InvalidMessage) as exc:
-                    notice = str(exc)
+            try:
+                staff = await self._as_staff(act_as if conversation_id else staff_for_token)
+                if staff is None:
+                    notice = "Your session has ended. Sign in again."
+                elif not conversation_id:
+                    notice = "Open a conversation first."
+            except (ServiceError, TransitionNotAllowed, InvalidMessage) as exc:
+                notice = str(exc)
             # Each `async with self` costs a round of locks on every room the tab is linked
             # to: skip it on the common path (success, nothing to clear). A refusal is always
             # (re)sent, so a repeated refusal is announced again.

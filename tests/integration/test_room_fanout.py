@@ -9,6 +9,7 @@ must send the agent's tab nothing, while every change still arrives on both tabs
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -81,6 +82,15 @@ async def test_a_change_still_reaches_every_tab_once(
         if "Thanks, one more thing" in str(delta[rs.CONVERSATION_ROOM])
     ]
     assert len(carrying) == 1  # sent once, not again with each later event
+    # the push resolved the room's delta once and sent that same update to both tabs
+    # (room_fanout.emit_to_linked_tabs), and none to the room's own, socketless token
+    (to_visitor,) = [
+        delta
+        for delta in room_updates(visitor, seen_by_visitor)
+        if "Thanks, one more thing" in str(delta[rs.CONVERSATION_ROOM])
+    ]
+    assert to_visitor == carrying[0]
+    assert list(to_visitor) == [rs.CONVERSATION_ROOM]  # the room's vars, nothing of the tab's
     # and an event after it that changes nothing does not resend it
     later = len(agent.arrivals)
     await visitor.send(rs.VISITOR, "note_seen", {"message_id": 99})
@@ -89,3 +99,16 @@ async def test_a_change_still_reaches_every_tab_once(
     assert room_updates(agent, later) == []
     assert "Thanks, one more thing" in rs.messages_from(visitor.state, "visitor")
     assert len(visitor.arrivals) > seen_by_visitor
+
+
+async def test_pushes_send_nothing_to_a_room_token(
+    server: AppServer, active: tuple[rs.ReflexSocket, rs.ReflexSocket]
+) -> None:
+    """Reflex would also emit each push's delta to the room's own token, which no socket has
+    (a warning in the log per push): the app sends a room's changes to its tabs only."""
+    visitor, agent = active
+    await visitor.send(rs.VISITOR, "send", {"form": {"body": "Is anyone there?"}})
+    await agent.wait_for(lambda s: "Is anyone there?" in rs.messages_from(s, "visitor"))
+    log = server.log_path.read_text(errors="replace")
+    # (a tab that closed meanwhile may get such a warning for its own state: not a room's)
+    assert not re.search(r"disconnected client '(conv|ctx|staff|idle)-", log)
