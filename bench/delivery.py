@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import gc
 import itertools
 import math
 import os
@@ -26,7 +24,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -35,6 +33,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bench.client_gc import collector_paused
 from handoff_app.config import async_database_url
 from handoff_app.db import make_async_engine
 from handoff_app.services.staff import create_staff
@@ -82,21 +81,6 @@ def carries_message(body: str) -> Callable[[rs.State], bool]:
 
 def touches(state: str) -> Callable[[rs.State], bool]:
     return lambda delta: state in delta
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No garbage collection in THIS process (the measuring client, which decodes every
-    delta of hundreds of sockets) while it measures: a full collection here would pause the
-    clock readings, not the app. The app's worker collects as usual."""
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.unfreeze()
 
 
 async def bounded(aw: Awaitable[T]) -> T:

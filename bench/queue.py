@@ -37,6 +37,7 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from bench.client_gc import collector_paused
 from bench.delivery import PASSWORD, WAIT, bounded, create_agents, gather_paced, percentile
 from handoff_app.worker_start import READY as MODEL_READY
 from tests.support import reflex_socket as rs
@@ -96,18 +97,19 @@ async def measure_fanout(
         # the bot answers each first message in the background: measure once it has
         for visitor, _cid in visitors:
             await visitor.wait_for(lambda s: rs.messages_from(s, "bot"), WAIT)
-        for n, (visitor, cid) in enumerate(visitors):
-            arrivals = [tab.expect(shows(cid, "pending")) for tab in tabs]
-            sent = await visitor.send(rs.VISITOR, "talk_to_human")
-            for arrival in arrivals:
-                try:
-                    at = await bounded(arrival)
-                except TimeoutError:
-                    results.lost += 1
-                    continue
-                if n >= WARM_UP:  # the first escalations run code paths for the first time
-                    results.fanout.append(at - sent)
-            await asyncio.sleep(args.pause)
+        with collector_paused():
+            for n, (visitor, cid) in enumerate(visitors):
+                arrivals = [tab.expect(shows(cid, "pending")) for tab in tabs]
+                sent = await visitor.send(rs.VISITOR, "talk_to_human")
+                for arrival in arrivals:
+                    try:
+                        at = await bounded(arrival)
+                    except TimeoutError:
+                        results.lost += 1
+                        continue
+                    if n >= WARM_UP:  # the first escalations run code paths for the first time
+                        results.fanout.append(at - sent)
+                await asyncio.sleep(args.pause)
     finally:
         await asyncio.gather(*(v.close() for v, _ in visitors), return_exceptions=True)
 
