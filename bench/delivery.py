@@ -155,6 +155,12 @@ async def converse(pair: Pair, cycles: int, think: float, results: Results) -> N
             results.lost += 1
 
 
+async def fill_history(pair: Pair, messages: int) -> None:
+    """`messages` more messages in the conversation, both ways in turn, unmeasured."""
+    for n in range((messages + 1) // 2):
+        await cycle(pair, f"c{pair.conversation_id}-h{n}", 0.0, None)
+
+
 async def open_pair(
     base: str, visitor: rs.ReflexSocket, token: str, agent_label: str, tabs: list[rs.ReflexSocket]
 ) -> Pair:
@@ -220,6 +226,14 @@ async def run(args: argparse.Namespace, server: AppServer, emails: list[str]) ->
             flush=True,
         )
 
+        if args.history:  # long conversations: every push then carries a full window
+            started = time.perf_counter()
+            await asyncio.gather(*(fill_history(p, args.history) for p in pairs))
+            print(
+                f"{args.history} messages exchanged in each conversation in "
+                f"{time.perf_counter() - started:.1f}s",
+                flush=True,
+            )
         results = Results()
         cycles = max(1, math.ceil(args.messages / len(pairs)))
         started = time.perf_counter()
@@ -302,6 +316,13 @@ def main(argv: list[str] | None = None) -> int:
         default=2.0,
         help="mean pause in seconds before each message of a conversation (default 2.0)",
     )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="messages exchanged in each conversation before measuring, unmeasured (default 0;"
+        " 50 fills the live window, so every push then carries 50 messages)",
+    )
     parser.add_argument("--connect-limit", type=int, default=20, help="sockets connecting at once")
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="give up measuring after this many seconds"
@@ -316,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.visitors, args.agents, args.messages, args.active) < 1:
         parser.error("--visitors, --agents, --messages and --active must be at least 1")
+    if args.history < 0:
+        parser.error("--history must be at least 0")
     random.seed(1)
 
     with tempfile.TemporaryDirectory(prefix="handoff-bench-") as tmp:
