@@ -1,6 +1,6 @@
 """Live message delivery latency against the framework floor, over real websockets.
 
-    .venv/bin/python -m bench.delivery [--visitors 200] [--agents 10] [--messages 300]
+    .venv/bin/python -m bench.delivery [--visitors 200] [--agents 10] [--messages 300] [--history 0]
 
 Starts the app backend-only (one worker, a fresh migrated SQLite database in a temporary
 directory, or with `--postgres URL` a fresh database on that PostgreSQL server, dropped after;
