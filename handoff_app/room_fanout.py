@@ -35,6 +35,7 @@ the room's own vars, which is all Reflex's per-tab delta would carry).
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from reflex.constants import SocketEvent
@@ -43,6 +44,7 @@ from reflex.istate.shared import SharedState, SharedStateBaseInternal
 from reflex.state import StateUpdate
 from reflex.utils.prerequisites import get_app
 
+log = logging.getLogger(__name__)
 _installed = False
 
 
@@ -72,17 +74,24 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
     tokens = namespace._token_manager
     update = StateUpdate(delta=delta)
     here: list[str] = []  # this worker's sockets
+    elsewhere: list[str] = []  # tabs whose socket is on another worker, or gone
     for token in list(room._linked_from):
         record = tokens.token_to_socket.get(token)
         if record is not None and record.instance_id == tokens.instance_id:
             here.append(record.sid)
-        elif await tokens.is_token_connected(token):  # another worker's: relayed by Redis
-            await namespace.emit_update(update=update, token=token)
+        else:
+            elsewhere.append(token)
     if here:
         # one emit for all of them: socket.io encodes the packet once and queues it to every
         # socket in the same loop turn (an emit per tab waits a loop turn or more each)
         await namespace.emit(str(SocketEvent.EVENT), update, to=here)
         await asyncio.sleep(0)  # let the websocket writers flush, as emit_update does
+    for token in elsewhere:  # relayed through Redis to the worker holding the socket
+        try:
+            if await tokens.is_token_connected(token):
+                await namespace.emit_update(update=update, token=token)
+        except Exception:  # one tab's relay failing must not keep the others from theirs
+            log.exception("push to tab %s on another worker failed", token)
 
 
 def changed_vars(previous_dirty_vars: dict[str, set[str]]) -> bool:
