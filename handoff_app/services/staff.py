@@ -274,6 +274,18 @@ async def get_staff_by_token(
     return live.staff if live else None
 
 
+async def staff_in_transaction(*, session: AsyncSession, token: object) -> StaffPublic | None:
+    """The staff member a browser token belongs to, checked in the caller's write transaction
+    (so an action needs one transaction, not a read and then a write). Renewing the sliding
+    expiry, when due, commits what the transaction did before it."""
+    live = await get_live_session(session=session, token=token)
+    if live is None:
+        return None
+    if renewal_due(live):
+        await renew_session(session=session, live=live)
+    return live.staff
+
+
 async def sign_out(*, session: AsyncSession, token: object) -> None:
     """End the session on the server: the token stops working everywhere at once."""
     if not isinstance(token, str) or not token:

@@ -30,13 +30,13 @@ from handoff_app.realtime import (
 from handoff_app.services import assignment, canned, handoff, notes
 from handoff_app.services.access import get_conversation_for_staff
 from handoff_app.services.errors import NotFound, PermissionDenied, ServiceError
+from handoff_app.services.staff import staff_in_transaction
 from handoff_app.states.history import HistoryMixin
 from handoff_app.states.staff_auth import (
     StaffAuthState,
     refuse_page,
     require_staff,
     staff_for_token,
-    staff_in_transaction,
 )
 from handoff_app.states.tab_order import tab_lock
 

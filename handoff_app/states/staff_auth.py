@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import reflex as rx
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import routes
 from handoff_app.db import open_read_session, open_session
@@ -86,18 +85,6 @@ async def live_session_for_token(token: str) -> staff_service.LiveSession | None
         async with open_session() as session:
             await staff_service.renew_session(session=session, live=live)
     return live
-
-
-async def staff_in_transaction(*, session: AsyncSession, token: str) -> StaffPublic | None:
-    """The live staff member behind a browser token, checked in the caller's write
-    transaction (so an action needs one transaction, not a read and then a write). Renewing
-    the sliding expiry, when due, commits what the transaction did before it."""
-    live = await staff_service.get_live_session(session=session, token=token)
-    if live is None:
-        return None
-    if staff_service.renewal_due(live):
-        await staff_service.renew_session(session=session, live=live)
-    return live.staff
 
 
 async def staff_for_token(token: str) -> StaffPublic | None:

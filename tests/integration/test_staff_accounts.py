@@ -184,6 +184,25 @@ async def test_sliding_renewal_writes_at_most_once_an_hour(session: AsyncSession
 
 
 @BOTH
+async def test_an_actions_staff_check_in_its_transaction_renews_when_due(
+    session: AsyncSession,
+) -> None:
+    agent = await make_staff(session)
+    two_hours_ago = utcnow() - timedelta(hours=2)
+    signed = await staff_service.sign_in(
+        session=session, email=agent.email, password=PASSWORD, now=two_hours_ago
+    )
+    days = timedelta(days=staff_session_days())
+    assert (await _session_row(session, signed.token)).expires_at == two_hours_ago + days
+    before = utcnow()
+    staff = await staff_service.staff_in_transaction(session=session, token=signed.token)
+    assert staff is not None and staff.id == agent.id
+    assert (await _session_row(session, signed.token)).expires_at >= before + days  # renewed
+    for bad in ("", "not-a-token", "x" * 500, None):
+        assert await staff_service.staff_in_transaction(session=session, token=bad) is None
+
+
+@BOTH
 async def test_concurrent_renewals_of_one_session_write_once(session: AsyncSession) -> None:
     agent = await make_staff(session)
     start = utcnow()
