@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -471,6 +473,37 @@ class RoomWork:
 
 
 _room_work: dict[int, RoomWork] = {}
+# set by a handler that holds no Reflex state lock (`pushes_in_this_task`): the messages it
+# posts are pushed in its own task (see `on_event`)
+_push_here: ContextVar[bool] = ContextVar("handoff_push_here", default=False)
+
+
+@contextmanager
+def pushes_in_this_task() -> Iterator[None]:
+    """Around a background handler's use case (no Reflex state lock held): a message it posts
+    reaches the room in the handler's own task, right after the commit, when the room's lane
+    is idle, instead of in a task that starts a loop turn later behind whatever is ready."""
+    token = _push_here.set(True)
+    try:
+        yield
+    finally:
+        _push_here.reset(token)
+
+
+def _gather_room_work(
+    conversation_id: int,
+    *,
+    refill: bool = False,
+    resync: bool = False,
+    posted: events.MessagePosted | None = None,
+) -> str:
+    """Add to the room's pending work; returns its lane's key."""
+    work = _room_work.setdefault(conversation_id, RoomWork())
+    work.refill |= refill or resync
+    work.resync |= resync
+    if posted is not None:
+        work.posted.append(posted)
+    return f"room-{conversation_id}"
 
 
 def want_room_push(
@@ -480,12 +513,8 @@ def want_room_push(
     resync: bool = False,
     posted: events.MessagePosted | None = None,
 ) -> None:
-    work = _room_work.setdefault(conversation_id, RoomWork())
-    work.refill |= refill or resync
-    work.resync |= resync
-    if posted is not None:
-        work.posted.append(posted)
-    _pushes.schedule(f"room-{conversation_id}", lambda: push_room(conversation_id))
+    key = _gather_room_work(conversation_id, refill=refill, resync=resync, posted=posted)
+    _pushes.schedule(key, lambda: push_room(conversation_id))
 
 
 async def push_room(conversation_id: int) -> None:
@@ -700,7 +729,11 @@ async def on_event(event: events.ConversationEvent) -> None:
         return
     if isinstance(event, events.MessagePosted):
         _clear_typing_after(event)
-        want_room_push(cid, posted=event)
+        if _push_here.get():  # the publisher holds no state lock: no task hop
+            key = _gather_room_work(cid, posted=event)
+            await _pushes.run_here(key, lambda: push_room(cid))
+        else:
+            want_room_push(cid, posted=event)
         if event.sender == Sender.BOT.value:  # what the bot tried, for staff watching live
             _pushes.schedule(f"ctx-{cid}", lambda: push_context(cid))
         return

@@ -30,6 +30,10 @@ benchmark ran on, so the second tab of a conversation (the visitor, or the agent
 message 2 ms after the first. The shortcut is exact while no state outside the rooms computes
 a var from them (the tabs' own states have no such computed vars; a room delta carries only
 the room's own vars, which is all Reflex's per-tab delta would carry).
+
+The packet is handed to each socket's send queue in the pushing task (`send_to_sockets`):
+socket.io's own emit starts a task per recipient and waits for them all, which costs the push
+a turn of the event loop, behind whatever else is ready, before any socket has the packet.
 """
 
 from __future__ import annotations
@@ -38,11 +42,13 @@ import asyncio
 import logging
 from typing import Any
 
+from engineio import packet as eio_packet
 from reflex.constants import SocketEvent
 from reflex.istate import shared
 from reflex.istate.shared import SharedState, SharedStateBaseInternal
 from reflex.state import StateUpdate
 from reflex.utils.prerequisites import get_app
+from socketio import packet as sio_packet
 
 log = logging.getLogger(__name__)
 _installed = False
@@ -82,9 +88,9 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
         else:
             elsewhere.append(token)
     if here:
-        # one emit for all of them: socket.io encodes the packet once and queues it to every
-        # socket in the same loop turn (an emit per tab waits a loop turn or more each)
-        await namespace.emit(str(SocketEvent.EVENT), update, to=here)
+        # encoded once, queued to every socket in this task (an emit per tab waits a loop
+        # turn or more each)
+        await send_to_sockets(namespace, str(SocketEvent.EVENT), update, here)
         await asyncio.sleep(0)  # let the websocket writers flush, as emit_update does
     for token in elsewhere:  # relayed through Redis to the worker holding the socket
         try:
@@ -92,6 +98,27 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
                 await namespace.emit_update(update=update, token=token)
         except Exception:  # one tab's relay failing must not keep the others from theirs
             log.exception("push to tab %s on another worker failed", token)
+
+
+async def send_to_sockets(namespace: Any, event: str, data: Any, sids: list[str]) -> None:
+    """What `namespace.emit(event, data, to=sids)` does on one worker without a message
+    queue (python-socketio's AsyncManager.emit, no callback): one packet, encoded once, put on
+    each connected socket's send queue. Unlike AsyncManager.emit it starts no task per
+    recipient: each send only appends to an unbounded queue, so the packets are queued before
+    this returns, and the sockets' writers send them on the loop's next turn."""
+    server = namespace.server
+    name = namespace.namespace
+    encoded = server.packet_class(sio_packet.EVENT, namespace=name, data=[event, data]).encode()
+    packets = [
+        eio_packet.Packet(eio_packet.MESSAGE, part)
+        for part in (encoded if isinstance(encoded, list) else [encoded])
+    ]
+    for sid in sids:
+        eio_sid = server.manager.eio_sid_from_sid(sid, name)
+        if eio_sid is None:  # disconnected since the room listed it
+            continue
+        for part in packets:
+            await server._send_eio_packet(eio_sid, part)
 
 
 def changed_vars(previous_dirty_vars: dict[str, set[str]]) -> bool:

@@ -25,6 +25,7 @@ from handoff_app.realtime import (
     announce_typing,
     join_conversation,
     leave_rooms,
+    pushes_in_this_task,
     show_staff_badge,
 )
 from handoff_app.services import assignment, canned, handoff, notes
@@ -183,7 +184,8 @@ class AgentConversationState(HistoryMixin, rx.State):
             staff: StaffPublic | None = None
             notice = ""
             try:
-                staff = await self._as_staff(act_as if conversation_id else staff_for_token)
+                with pushes_in_this_task():  # no state lock is held here
+                    staff = await self._as_staff(act_as if conversation_id else staff_for_token)
                 if staff is None:
                     notice = "Your session has ended. Sign in again."
                 elif not conversation_id:

@@ -14,7 +14,7 @@ from handoff_app.domain.visitor_context import (
     clean_context,
 )
 from handoff_app.models import utcnow
-from handoff_app.realtime import join_conversation
+from handoff_app.realtime import join_conversation, pushes_in_this_task
 from handoff_app.security import new_token
 from handoff_app.services import conversations, handoff, waiting
 from handoff_app.services.bot_replies import rate_bot_message, reply_as_bot
@@ -160,10 +160,11 @@ class VisitorState(HistoryMixin, rx.State):
                 clean_message_body(body)
                 if not key:
                     raise NotFound("No conversation yet.")
-                async with open_session() as session:
-                    post = await conversations.post_visitor_message(
-                        session=session, key=key, body=body
-                    )
+                with pushes_in_this_task():  # no state lock is held here
+                    async with open_session() as session:
+                        post = await conversations.post_visitor_message(
+                            session=session, key=key, body=body
+                        )
             except NotFound:  # none yet, or its key is unknown (e.g. the database was reset):
                 # joining a room needs a regular handler: start there, then come back
                 return VisitorState.start_and_send(form)  # type: ignore[operator]
