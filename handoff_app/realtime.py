@@ -731,7 +731,11 @@ async def on_event(event: events.ConversationEvent) -> None:
         _clear_typing_after(event)
         if _push_here.get():  # the publisher holds no state lock: no task hop
             key = _gather_room_work(cid, posted=event)
-            await _pushes.run_here(key, lambda: push_room(cid))
+            try:
+                await _pushes.run_here(key, lambda: push_room(cid))
+            except asyncio.CancelledError:  # the handler was cancelled mid-push (its tab
+                want_room_push(cid, refill=True)  # went away): the room reads what it missed
+                raise
         else:
             want_room_push(cid, posted=event)
         if event.sender == Sender.BOT.value:  # what the bot tried, for staff watching live

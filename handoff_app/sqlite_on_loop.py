@@ -39,7 +39,7 @@ def _is_connection_close(fn: Callable[..., Any]) -> bool:
     )
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+def is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc)
     return "database is locked" in text or "database is busy" in text
 
@@ -55,10 +55,15 @@ class LoopConnection(aiosqlite.Connection):
         try:
             return fn(*args, **kwargs)
         except sqlite3.OperationalError as exc:
-            if not _is_busy(exc):
+            if not is_busy(exc):
                 raise
         # another process holds the lock: wait for it on the thread, never on the loop
         return await super()._execute(self._waiting, fn, *args, **kwargs)
+
+    def sqlite_connection(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself, for callers on the loop that run statements on it
+        directly (`prebuilt_sql`); each call must be awaited-free and short, as here."""
+        return self._conn
 
     def _waiting(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         """`fn` with the full busy timeout (on aiosqlite's thread)."""

@@ -30,6 +30,7 @@ from handoff_app.models import (
     WorkspaceSettings,
     utcnow,
 )
+from handoff_app.prebuilt_sql import Prebuilt
 from handoff_app.services.errors import LiveSupportUnavailable, PermissionDenied
 from handoff_app.services.transcript import add_message
 from handoff_app.services.transitions import check_actor, lock_conversation, move_conversation
@@ -325,7 +326,7 @@ async def hand_back_to_bot(
 _ESCALATIONS = Escalation.__table__  # type: ignore[attr-defined]
 # the newest open escalation's first reply time, unless set (a Core statement, built once: no
 # loaded escalation needs to follow it)
-_RECORD_FIRST_REPLY = (
+_RECORD_FIRST_REPLY = Prebuilt(
     sa.update(_ESCALATIONS)
     .where(
         _ESCALATIONS.c.id
@@ -371,7 +372,7 @@ async def post_agent_reply(
     )
     # the first reply to the open escalation is its response time (one conditional UPDATE: no
     # read on the usual path, where it is already set)
-    await session.execute(_RECORD_FIRST_REPLY, {"conversation": conversation_id, "at": utcnow()})
+    await _RECORD_FIRST_REPLY.count(session, {"conversation": conversation_id, "at": utcnow()})
     await session.commit()
     await events.publish(posted)
     return message

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app.config import staff_session_days
 from handoff_app.models import StaffPublic, StaffSession, StaffUser, utcnow
+from handoff_app.prebuilt_sql import Prebuilt
 from handoff_app.security import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -191,7 +192,7 @@ async def open_staff_session(
 
 _USERS = StaffUser.__table__  # type: ignore[attr-defined]
 _SESSIONS = StaffSession.__table__  # type: ignore[attr-defined]
-_LIVE_SESSION = (
+_LIVE_SESSION = Prebuilt(
     sa.select(
         _USERS.c.id,
         _USERS.c.email,
@@ -225,11 +226,9 @@ async def get_live_session(
         return None
     # the columns it needs, as one Core statement (`_LIVE_SESSION`): every staff action runs
     # this check, and loading two ORM entities (the password hash among them) cost most of it
-    row = (
-        await session.execute(
-            _LIVE_SESSION, {"token_hash": hash_token(token), "now": now or utcnow()}
-        )
-    ).first()
+    row = await _LIVE_SESSION.first(
+        session, {"token_hash": hash_token(token), "now": now or utcnow()}
+    )
     if row is None:
         return None
     staff_id, email, display_name, role, session_id, expires_at = row

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handoff_app import events
 from handoff_app.domain.messages import Sender
 from handoff_app.models import Conversation, Message, MessagePublic
+from handoff_app.prebuilt_sql import Prebuilt
 
 LIVE_MESSAGE_WINDOW = 50
 # one statement object each, values passed at execution: compiled once, not keyed every time.
@@ -17,11 +18,21 @@ LIVE_MESSAGE_WINDOW = 50
 # needs to follow these: nothing reads a loaded conversation's updated_at)
 _MESSAGES = Message.__table__  # type: ignore[attr-defined]
 _CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]
-_INSERT_MESSAGE = sa.insert(_MESSAGES).returning(_MESSAGES.c.id)
-_TOUCH_CONVERSATION = (
+_INSERT_MESSAGE = Prebuilt(sa.insert(_MESSAGES).returning(_MESSAGES.c.id))
+_TOUCH_CONVERSATION = Prebuilt(
     sa.update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == sa.bindparam("conversation"))
     .values(updated_at=sa.bindparam("at"))
+)
+# the newest message of the public thread (rooms never show internal notes)
+_LAST_PUBLIC_MESSAGE = Prebuilt(
+    sa.select(_MESSAGES.c.id)
+    .where(
+        _MESSAGES.c.conversation_id == sa.bindparam("conversation"),
+        _MESSAGES.c.sender != Sender.NOTE.value,
+    )
+    .order_by(_MESSAGES.c.id.desc())
+    .limit(1)
 )
 _MESSAGE_COLUMNS = [c for c in _MESSAGES.columns if c.name != "id"]
 
@@ -55,18 +66,8 @@ async def add_message(
     transition) while they add messages, so within a conversation ids are committed in
     increasing order: "everything after the last id I have" never skips a message.
     """
-    # the message before this one in the public thread (rooms never show internal notes)
-    previous_id = (
-        await session.execute(
-            sa.select(col(Message.id))
-            .where(
-                col(Message.conversation_id) == conversation_id,
-                col(Message.sender) != Sender.NOTE.value,
-            )
-            .order_by(col(Message.id).desc())
-            .limit(1)
-        )
-    ).scalar() or 0
+    # the message before this one in the public thread
+    previous_id = await _LAST_PUBLIC_MESSAGE.scalar(session, {"conversation": conversation_id}) or 0
     message = Message(
         conversation_id=conversation_id,
         sender=sender.value,
@@ -80,9 +81,9 @@ async def add_message(
     # the rest of an agent's reply): the row is never changed in this transaction, and callers
     # only read it. `message` stays outside the session, with its id and Python-side defaults.
     values = {c.name: getattr(message, c.name) for c in _MESSAGE_COLUMNS}
-    message.id = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
-    await session.execute(
-        _TOUCH_CONVERSATION, {"conversation": conversation_id, "at": message.created_at}
+    message.id = await _INSERT_MESSAGE.scalar(session, values)
+    await _TOUCH_CONVERSATION.count(
+        session, {"conversation": conversation_id, "at": message.created_at}
     )
     return message, events.MessagePosted(
         conversation_id=conversation_id,

@@ -19,6 +19,7 @@ from handoff_app.domain.settings_form import (
 )
 from handoff_app.domain.triggers import trigger_allowed
 from handoff_app.models import WorkspaceSettings
+from handoff_app.prebuilt_sql import Prebuilt
 from handoff_app.services.errors import ServiceError
 
 SETTINGS_ID = 1
@@ -34,15 +35,17 @@ async def get_workspace_settings(*, session: AsyncSession) -> WorkspaceSettings:
     return settings if settings is not None else WorkspaceSettings(id=SETTINGS_ID)
 
 
-_AGENT_LABEL = sa.select(WorkspaceSettings.__table__.c.agent_label).where(  # type: ignore[attr-defined]
-    WorkspaceSettings.__table__.c.id == SETTINGS_ID  # type: ignore[attr-defined]
+_AGENT_LABEL = Prebuilt(
+    sa.select(WorkspaceSettings.__table__.c.agent_label).where(  # type: ignore[attr-defined]
+        WorkspaceSettings.__table__.c.id == SETTINGS_ID  # type: ignore[attr-defined]
+    )
 )
 
 
 async def get_agent_label(*, session: AsyncSession) -> str:
     """The name agents go by for visitors ("" = each agent's own): the one setting an agent's
     reply needs, read alone (every reply reads it; the whole row is dozens of columns)."""
-    label = (await session.execute(_AGENT_LABEL)).scalar()
+    label = await _AGENT_LABEL.scalar(session)
     return label if isinstance(label, str) else WorkspaceSettings().agent_label
 
 
