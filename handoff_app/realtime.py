@@ -490,19 +490,7 @@ def pushes_in_this_task() -> Iterator[None]:
         _push_here.reset(token)
 
 
-def _gather_room_work(
-    conversation_id: int,
-    *,
-    refill: bool = False,
-    resync: bool = False,
-    posted: events.MessagePosted | None = None,
-) -> str:
-    """Add to the room's pending work; returns its lane's key."""
-    work = _room_work.setdefault(conversation_id, RoomWork())
-    work.refill |= refill or resync
-    work.resync |= resync
-    if posted is not None:
-        work.posted.append(posted)
+def _room_lane(conversation_id: int) -> str:
     return f"room-{conversation_id}"
 
 
@@ -513,8 +501,12 @@ def want_room_push(
     resync: bool = False,
     posted: events.MessagePosted | None = None,
 ) -> None:
-    key = _gather_room_work(conversation_id, refill=refill, resync=resync, posted=posted)
-    _pushes.schedule(key, lambda: push_room(conversation_id))
+    work = _room_work.setdefault(conversation_id, RoomWork())
+    work.refill |= refill or resync
+    work.resync |= resync
+    if posted is not None:
+        work.posted.append(posted)
+    _pushes.schedule(_room_lane(conversation_id), lambda: push_room(conversation_id))
 
 
 async def push_room(conversation_id: int) -> None:
@@ -730,9 +722,9 @@ async def on_event(event: events.ConversationEvent) -> None:
     if isinstance(event, events.MessagePosted):
         _clear_typing_after(event)
         if _push_here.get():  # the publisher holds no state lock: no task hop
-            key = _gather_room_work(cid, posted=event)
+            _room_work.setdefault(cid, RoomWork()).posted.append(event)
             try:
-                await _pushes.run_here(key, lambda: push_room(cid))
+                await _pushes.run_here(_room_lane(cid), lambda: push_room(cid))
             except asyncio.CancelledError:  # the handler was cancelled mid-push (its tab
                 want_room_push(cid, refill=True)  # went away): the room reads what it missed
                 raise

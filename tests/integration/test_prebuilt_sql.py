@@ -32,6 +32,7 @@ from handoff_app.services.transcript import (
 from handoff_app.services.workspace import _AGENT_LABEL
 from handoff_app.sqlite_on_loop import LoopConnection
 from tests.conftest import make_staff
+from tests.support.loop_watch import assert_waits_while_loop_runs
 
 BOTH = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -178,11 +179,7 @@ async def test_a_locked_database_falls_back_and_waits_off_the_loop(tmp_path: Pat
             other.execute("UPDATE conversation SET visitor_ip = 'other' WHERE id = ?", (cid,))
             params = {"conversation": cid, "at": utcnow()}
             touching = asyncio.create_task(_TOUCH_CONVERSATION.count(session, params))
-            ticks = 0
-            while ticks < 20:  # the loop keeps running while the write waits for the lock
-                await asyncio.sleep(0.01)
-                ticks += 1
-            assert not touching.done()
+            await assert_waits_while_loop_runs(touching)
             other.execute("COMMIT")
             assert await asyncio.wait_for(touching, 10) == 1
             await session.commit()

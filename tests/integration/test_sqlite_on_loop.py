@@ -14,6 +14,7 @@ from sqlmodel import text
 from handoff_app import db
 from handoff_app.config import async_database_url
 from handoff_app.sqlite_on_loop import connect_on_loop
+from tests.support.loop_watch import assert_waits_while_loop_runs
 
 
 def _database(tmp_path: Path) -> Path:
@@ -53,11 +54,7 @@ async def test_a_locked_database_is_waited_for_on_the_thread_not_the_loop(
     connection = await _open(path)
     try:
         begin = asyncio.create_task(connection.execute("BEGIN IMMEDIATE"))
-        ticks = 0
-        while ticks < 20:  # the loop keeps running while the BEGIN waits for the lock
-            await asyncio.sleep(0.01)
-            ticks += 1
-            assert not begin.done()
+        await assert_waits_while_loop_runs(begin)  # the loop runs on while BEGIN waits
         other.execute("COMMIT")
         await asyncio.wait_for(begin, 10)
         await connection.execute("INSERT INTO note (body) VALUES ('ours')")
