@@ -482,7 +482,13 @@ _push_here: ContextVar[bool] = ContextVar("handoff_push_here", default=False)
 def pushes_in_this_task() -> Iterator[None]:
     """Around a background handler's use case (no Reflex state lock held): a message it posts
     reaches the room in the handler's own task, right after the commit, when the room's lane
-    is idle, instead of in a task that starts a loop turn later behind whatever is ready."""
+    is idle, instead of in a task that starts a loop turn later behind whatever is ready.
+
+    The message is pushed as its event is published: a status change published after it in
+    the same commit reaches the room in a second push. So only around use cases whose message
+    comes first in the conversation's order (a reply, a visitor's message, which a keyword
+    handoff follows), never around one that announces its own status change (a claim's
+    "joined" line must not show under "waiting")."""
     token = _push_here.set(True)
     try:
         yield

@@ -112,3 +112,35 @@ async def test_pushes_send_nothing_to_a_room_token(
     log = server.log_path.read_text(errors="replace")
     # (a tab that closed meanwhile may get such a warning for its own state: not a room's)
     assert not re.search(r"disconnected client '(conv|ctx|staff|idle)-", log)
+
+
+async def test_a_claims_joined_line_never_shows_under_waiting(server: AppServer) -> None:
+    """The claim's "joined" line and the agent's first reply reach the visitor's tab only
+    with (or after) the status they belong to: replies are pushed in the replying handler's
+    own task, a claim's line travels with its status change."""
+    base_url = server.backend_url
+    visitor, conversation_id = await rs.visitor_with_conversation(base_url)
+    await rs.request_human(visitor)
+    token = await rs.sign_in(base_url, OWNER_EMAIL, OWNER_PASSWORD)
+    agent = await rs.open_agent_conversation(base_url, token, conversation_id)
+    try:
+        status = rs.room(visitor.state).get("status")
+        assert status == "pending"
+        visitor.record = True
+        since = len(visitor.arrivals)
+        await agent.send(rs.AGENT_CONVERSATION, "claim")
+        await agent.send(rs.AGENT_CONVERSATION, "send_reply", {"form": {"body": "First words"}})
+        await visitor.wait_for(lambda s: "First words" in rs.messages_from(s, "agent"))
+        shown: set[str] = set()
+        for arrival in visitor.arrivals[since:]:
+            changes = arrival.delta.get(rs.CONVERSATION_ROOM, {})
+            status = changes.get("status", status)
+            for message in changes.get("messages") or []:
+                body = message["body"]
+                if body == "First words" or (message["sender"] == "system" and "joined" in body):
+                    shown.add(body)
+                    assert status == "active", (body, status)
+        assert "First words" in shown and any("joined" in body for body in shown)
+    finally:
+        await agent.close()
+        await visitor.close()
