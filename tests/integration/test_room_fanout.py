@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -29,15 +30,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         yield app
 
 
-@pytest.fixture
-async def active(server: AppServer) -> AsyncIterator[tuple[rs.ReflexSocket, rs.ReflexSocket]]:
-    """A visitor's tab and the agent's tab of one claimed conversation, both in its room."""
+@asynccontextmanager
+async def pending(server: AppServer) -> AsyncIterator[tuple[rs.ReflexSocket, rs.ReflexSocket]]:
+    """A visitor's tab and the owner's tab of one conversation waiting for a person."""
     base_url = server.backend_url
     visitor, conversation_id = await rs.visitor_with_conversation(base_url)
     await rs.request_human(visitor)
     token = await rs.sign_in(base_url, OWNER_EMAIL, OWNER_PASSWORD)
     agent = await rs.open_agent_conversation(base_url, token, conversation_id)
     try:
+        yield visitor, agent
+    finally:
+        await agent.close()
+        await visitor.close()
+
+
+@pytest.fixture
+async def active(server: AppServer) -> AsyncIterator[tuple[rs.ReflexSocket, rs.ReflexSocket]]:
+    """A visitor's tab and the agent's tab of one claimed conversation, both in its room."""
+    async with pending(server) as (visitor, agent):
         await agent.send(rs.AGENT_CONVERSATION, "claim")
         await visitor.wait_for(lambda s: s.get(rs.CONVERSATION_ROOM, {}).get("status") == "active")
         await agent.send(rs.AGENT_CONVERSATION, "send_reply", {"form": {"body": "Hello there"}})
@@ -46,9 +57,6 @@ async def active(server: AppServer) -> AsyncIterator[tuple[rs.ReflexSocket, rs.R
         await asyncio.sleep(QUIET)  # let every push of the set-up land
         visitor.record = agent.record = True
         yield visitor, agent
-    finally:
-        await agent.close()
-        await visitor.close()
 
 
 def room_updates(tab: rs.ReflexSocket, since: int) -> list[dict[str, object]]:
@@ -118,12 +126,7 @@ async def test_a_claims_joined_line_never_shows_under_waiting(server: AppServer)
     """The claim's "joined" line and the agent's first reply reach the visitor's tab only
     with (or after) the status they belong to: replies are pushed in the replying handler's
     own task, a claim's line travels with its status change."""
-    base_url = server.backend_url
-    visitor, conversation_id = await rs.visitor_with_conversation(base_url)
-    await rs.request_human(visitor)
-    token = await rs.sign_in(base_url, OWNER_EMAIL, OWNER_PASSWORD)
-    agent = await rs.open_agent_conversation(base_url, token, conversation_id)
-    try:
+    async with pending(server) as (visitor, agent):
         status = rs.room(visitor.state).get("status")
         assert status == "pending"
         visitor.record = True
@@ -141,6 +144,3 @@ async def test_a_claims_joined_line_never_shows_under_waiting(server: AppServer)
                     shown.add(body)
                     assert status == "active", (body, status)
         assert "First words" in shown and any("joined" in body for body in shown)
-    finally:
-        await agent.close()
-        await visitor.close()
