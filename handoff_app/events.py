@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -125,11 +126,24 @@ def unsubscribe(subscriber: Subscriber) -> None:
         _subscribers.remove(subscriber)
 
 
+# the events of the `publish` call being delivered (one commit's events), for subscribers
+_batch: ContextVar[tuple[ConversationEvent, ...]] = ContextVar("handoff_event_batch", default=())
+
+
+def published_together() -> tuple[ConversationEvent, ...]:
+    """Inside a subscriber: every event of the `publish` call it is handling, in order."""
+    return _batch.get()
+
+
 async def publish(*events: ConversationEvent) -> None:
     """Deliver committed events to every subscriber, in order."""
-    for event in events:
-        for subscriber in list(_subscribers):
-            try:
-                await subscriber(event)
-            except Exception:
-                log.exception("event subscriber %r failed on %r", subscriber, event)
+    batch = _batch.set(events)
+    try:
+        for event in events:
+            for subscriber in list(_subscribers):
+                try:
+                    await subscriber(event)
+                except Exception:
+                    log.exception("event subscriber %r failed on %r", subscriber, event)
+    finally:
+        _batch.reset(batch)

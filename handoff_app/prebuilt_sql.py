@@ -81,7 +81,7 @@ def _compile(statement: Any, dialect: Dialect, keys: list[str]) -> _Compiled | N
         sql=compiled.string,
         names=list(compiled.positiontup or ()),
         binds=dict(compiled._bind_processors),
-        construct=lambda params: compiled.construct_params(params),
+        construct=compiled.construct_params,
         results=results,
     )
 

@@ -484,16 +484,25 @@ def pushes_in_this_task() -> Iterator[None]:
     reaches the room in the handler's own task, right after the commit, when the room's lane
     is idle, instead of in a task that starts a loop turn later behind whatever is ready.
 
-    The message is pushed as its event is published: a status change published after it in
-    the same commit reaches the room in a second push. So only around use cases whose message
-    comes first in the conversation's order (a reply, a visitor's message, which a keyword
-    handoff follows), never around one that announces its own status change (a claim's
-    "joined" line must not show under "waiting")."""
+    Only a commit that posted messages and changed nothing else in the conversation is pushed
+    this way (`_pushed_here`): one that also changed its status (a claim's "joined" line, a
+    keyword's handoff line) keeps to the lane, where the line and its status go out in one
+    push, so the line never shows under the status before it."""
     token = _push_here.set(True)
     try:
         yield
     finally:
         _push_here.reset(token)
+
+
+def _pushed_here(posted: events.MessagePosted) -> bool:
+    """Push `posted` in the publisher's task? Only under `pushes_in_this_task`, and only when
+    its commit published nothing but messages for that conversation."""
+    return _push_here.get() and all(
+        isinstance(other, events.MessagePosted)
+        for other in events.published_together()
+        if other.conversation_id == posted.conversation_id
+    )
 
 
 def _room_lane(conversation_id: int) -> str:
@@ -727,7 +736,7 @@ async def on_event(event: events.ConversationEvent) -> None:
         return
     if isinstance(event, events.MessagePosted):
         _clear_typing_after(event)
-        if _push_here.get():  # the publisher holds no state lock: no task hop
+        if _pushed_here(event):  # no state lock held, only messages committed: no task hop
             _room_work.setdefault(cid, RoomWork()).posted.append(event)
             try:
                 await _pushes.run_here(_room_lane(cid), lambda: push_room(cid))

@@ -7,7 +7,6 @@ open this conversation (services.access): the UI hides what they may not do, the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
 from typing import TypeVar
 
 import reflex as rx
@@ -164,9 +163,7 @@ class AgentConversationState(HistoryMixin, rx.State):
         """Who is calling (None: nobody signed in), for background handlers."""
         return await self._as_staff(staff_for_token)
 
-    async def _act(
-        self, action: Action, *, push_here: bool = False, **kwargs: object
-    ) -> StaffPublic | None:
+    async def _act(self, action: Action, **kwargs: object) -> StaffPublic | None:
         """Check identity and access on the server, run one use case, report refusals in
         `notice`; returns the staff member on success.
 
@@ -174,9 +171,6 @@ class AgentConversationState(HistoryMixin, rx.State):
         linked to) is taken only to write vars (or to read a token that changed), never during
         database work, so staff tabs sharing a room never queue behind each other's writes.
         The staff check, the access check and the use case are one write transaction.
-        `push_here`: the one message the use case posts is pushed in this task
-        (`realtime.pushes_in_this_task`); only for use cases that post a message and change
-        nothing else, since a room's other work (a status change) follows in a task of its own.
         """
         # Read without a lock (this tab's own vars): each `async with self` is a round of
         # locks on the tab and every room it is in.
@@ -190,7 +184,7 @@ class AgentConversationState(HistoryMixin, rx.State):
             staff: StaffPublic | None = None
             notice = ""
             try:
-                with pushes_in_this_task() if push_here else nullcontext():
+                with pushes_in_this_task():  # no state lock is held here
                     staff = await self._as_staff(act_as if conversation_id else staff_for_token)
                 if staff is None:
                     notice = "Your session has ended. Sign in again."
@@ -242,9 +236,7 @@ class AgentConversationState(HistoryMixin, rx.State):
         if expanded is not None:  # "/refund" + Enter: the box gets the text, nothing is sent
             return [rx.set_value(REPLY_BOX_ID, expanded), REPLY_DRAFT.push("")]
         note = self.compose_mode == NOTE
-        staff = await self._act(
-            notes.post_note if note else handoff.post_agent_reply, push_here=True, body=body
-        )
+        staff = await self._act(notes.post_note if note else handoff.post_agent_reply, body=body)
         if staff is None:
             return None  # (a sent reply ends the typing indicator: see realtime.py)
         return [rx.set_value(REPLY_BOX_ID, ""), REPLY_DRAFT.push("")]

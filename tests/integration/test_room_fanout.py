@@ -144,3 +144,27 @@ async def test_a_claims_joined_line_never_shows_under_waiting(server: AppServer)
                     shown.add(body)
                     assert status == "active", (body, status)
         assert "First words" in shown and any("joined" in body for body in shown)
+
+
+async def test_a_keyword_handoffs_message_never_shows_under_the_bot(server: AppServer) -> None:
+    """A visitor's message that hands off by keyword commits three things at once: the message,
+    the handoff line and the status. The line reaches the tab only with the pending status."""
+    visitor, _conversation_id = await rs.visitor_with_conversation(server.backend_url)
+    try:
+        status = rs.room(visitor.state).get("status")
+        assert status == "bot"
+        visitor.record = True
+        since = len(visitor.arrivals)
+        await visitor.send(rs.VISITOR, "send", {"form": {"body": "speak to a human please"}})
+        await visitor.wait_for(lambda s: rs.room(s).get("status") == "pending")
+        shown = False
+        for arrival in visitor.arrivals[since:]:
+            changes = arrival.delta.get(rs.CONVERSATION_ROOM, {})
+            status = changes.get("status", status)
+            for message in changes.get("messages") or []:
+                if message["sender"] == "system" and "connecting you" in message["body"]:
+                    shown = True
+                    assert status == "pending", status
+        assert shown
+    finally:
+        await visitor.close()
