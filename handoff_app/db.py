@@ -5,6 +5,7 @@ One engine per process (each worker builds its own on first use).
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handoff_app import events
 from handoff_app.config import async_database_url, database_url
-from handoff_app.sqlite_on_loop import BUSY_TIMEOUT_MS, connect_on_loop
+from handoff_app.sqlite_on_loop import BUSY_TIMEOUT_MS, LoopConnection, connect_on_loop, is_busy
 
 BUSY_TIMEOUT_S = BUSY_TIMEOUT_MS / 1000
 
@@ -39,6 +41,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(connection: sa.Connection) -> None:
+    # Every write transaction starts here. On an on-loop connection the statement goes straight
+    # to sqlite3 (SQLAlchemy's execution of it cost several times SQLite's own work); when the
+    # database is busy (another process writes), through SQLAlchemy, which waits on the thread.
+    driver = connection.connection.driver_connection
+    if isinstance(driver, LoopConnection):
+        try:
+            driver.sqlite_connection().execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -127,8 +140,14 @@ def open_session() -> AsyncSession:
     """A session for use cases that write: `async with open_session() as session:`.
 
     Keep it short and never leave a transaction open while awaiting other work: on SQLite its
-    transaction holds the single write lock until it ends.
+    transaction holds the single write lock until it ends. Not from an event subscriber's
+    own task: the publisher may still hold the one writer connection (`events.publish`).
     """
+    if events.publishing_here():
+        raise RuntimeError(
+            "an event subscriber may not open a write session in the publisher's task: "
+            "start a task for the write"
+        )
     return _configured().write()
 
 

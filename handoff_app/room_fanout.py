@@ -91,7 +91,7 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
         # encoded once, queued to every socket in this task (an emit per tab waits a loop
         # turn or more each)
         await send_to_sockets(namespace, str(SocketEvent.EVENT), update, here)
-        await asyncio.sleep(0)  # let the websocket writers flush, as emit_update does
+        await writers_flushed()
     for token in elsewhere:  # relayed through Redis to the worker holding the socket
         try:
             if await tokens.is_token_connected(token):
@@ -119,6 +119,25 @@ async def send_to_sockets(namespace: Any, event: str, data: Any, sids: list[str]
             continue
         for part in packets:
             await server._send_eio_packet(eio_sid, part)
+
+
+# Loop turns an engineio socket's writer task takes from a packet put on its queue to the
+# packet handed to the web server: its `poll` waits with `asyncio.wait_for(queue.get())`, so
+# the queue wakes wait_for's inner task (1), whose completion wakes wait_for (2), which wakes
+# the writer (3). python-engineio is pinned in requirements.txt.
+WRITER_TURNS = 3
+
+
+async def writers_flushed() -> None:
+    """Yield until the sockets' writers have handed what was just queued to the web server.
+
+    The pushing task goes on with the rest of its handler afterwards (the session's close,
+    Reflex's own emits to the sender's tab): yielding once, as Reflex's emit_update does,
+    let that work run before the writers, which put it in front of every delivery. Other
+    ready tasks run in these turns too; nothing waits longer than it would have anyway.
+    """
+    for _ in range(WRITER_TURNS):
+        await asyncio.sleep(0)
 
 
 def changed_vars(previous_dirty_vars: dict[str, set[str]]) -> bool:

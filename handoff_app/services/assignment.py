@@ -16,11 +16,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
 from handoff_app.domain.lifecycle import ConversationStatus, LifecycleAction
-from handoff_app.models import Conversation, Escalation, StaffPublic, StaffUser, utcnow
+from handoff_app.models import Escalation, StaffPublic, StaffUser, utcnow
 from handoff_app.services.errors import PermissionDenied, ServiceError
 from handoff_app.services.handoff import get_open_escalation, stage_joined_message
 from handoff_app.services.notes import stage_note
-from handoff_app.services.transitions import lock_conversation, move_conversation, staff_label
+from handoff_app.services.transitions import (
+    LockedConversation,
+    lock_conversation,
+    move_conversation,
+    staff_label,
+)
 from handoff_app.services.workspace import get_workspace_settings
 
 MAX_REASON_LENGTH = 500
@@ -44,7 +49,7 @@ def clean_reason(reason: object) -> str:
 
 async def _lock_held_conversation(
     *, session: AsyncSession, conversation_id: int, staff: StaffPublic
-) -> Conversation:
+) -> LockedConversation:
     """The conversation, row-locked, if `staff` holds it (active and assigned to them)."""
     conversation = await lock_conversation(session=session, conversation_id=conversation_id)
     if conversation.status != ConversationStatus.ACTIVE:

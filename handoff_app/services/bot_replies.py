@@ -121,7 +121,7 @@ async def _stage_automatic_handoff(
     try:
         staged = await handoff.stage_handoff(
             session=session,
-            conversation=conversation,
+            conversation_id=conversation_id,
             trigger=trigger,
             reason=reason,
             triggering_message=triggering,

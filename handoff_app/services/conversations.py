@@ -21,8 +21,10 @@ from handoff_app.domain.visitor_context import VisitorContext
 from handoff_app.models import Conversation, Message
 from handoff_app.security import hash_token, new_token
 from handoff_app.services import handoff
+from handoff_app.services.committing import commit_and_publish
 from handoff_app.services.errors import ConversationClosed, NotFound
 from handoff_app.services.transcript import add_message
+from handoff_app.services.transitions import lock_conversation, lock_conversation_by_key
 from handoff_app.services.workspace import escalation_allowed, get_workspace_settings
 
 
@@ -35,7 +37,8 @@ class StartedConversation:
 @dataclass
 class VisitorPost:
     message: Message
-    conversation: Conversation
+    conversation_id: int
+    status: str  # the conversation's, after the post (a keyword may have handed it off)
     escalation_id: int | None = None
     # a keyword matched under the "ask first" behaviour: the visitor is asked to confirm,
     # and the bot does not answer this message unless they say no
@@ -43,7 +46,7 @@ class VisitorPost:
 
     @property
     def bot_should_reply(self) -> bool:
-        return self.conversation.status == ConversationStatus.BOT and self.confirm_keyword is None
+        return self.status == ConversationStatus.BOT and self.confirm_keyword is None
 
 
 async def start_conversation(
@@ -105,18 +108,25 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
     The message is committed before any event is published, so nothing a visitor types is lost.
     """
     text = clean_message_body(body)
-    conversation = await get_conversation_by_key(session=session, key=key, for_update=True)
+    if not isinstance(key, str) or not key or len(key) > 200:
+        raise NotFound("No conversation for this key.")
+    # the row locked (a concurrent close waits, or is seen), its status and id only: the ORM
+    # row is not needed on a visitor's every message
+    conversation = await lock_conversation_by_key(session=session, key_hash=hash_token(key))
+    if conversation is None:
+        raise NotFound("No conversation for this key.")
     if conversation.status in CLOSED_STATUSES:
         raise ConversationClosed("This conversation is closed. Start a new one to keep chatting.")
-    assert conversation.id is not None
+    cid = conversation.id
     message, posted = await add_message(
-        session=session, conversation_id=conversation.id, sender=Sender.VISITOR, body=text
+        session=session, conversation_id=cid, sender=Sender.VISITOR, body=text
     )
     published: list[events.ConversationEvent] = [posted]
     escalation_id = None
     confirm_keyword = None
+    status = conversation.status
     # keywords hand off from the bot only: with a person (or waiting for one), no settings read
-    if conversation.status == ConversationStatus.BOT:
+    if status == ConversationStatus.BOT:
         settings = await get_workspace_settings(session=session)
         keyword = (
             find_handoff_keyword(text, settings.handoff_keywords)
@@ -129,7 +139,7 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
             try:
                 staged = await handoff.stage_handoff(
                     session=session,
-                    conversation=conversation,
+                    conversation_id=cid,
                     trigger=TriggerType.KEYWORD,
                     reason=f'The visitor wrote "{keyword}".',
                     triggering_message=message,
@@ -140,15 +150,14 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
             else:
                 escalation_id = staged.escalation_id
                 published.extend(staged.events)
-            # the handoff (this one or another tab's) changed the row: read its status now
-            # (inside the transaction: none is left open after). Otherwise the row is as read
-            # above, under its lock, but for `updated_at`, which nothing here reads.
-            await session.refresh(conversation)
-    await session.commit()
-    await events.publish(*published)
+            # the handoff (this one or another tab's) changed the row: its status now, read
+            # inside the transaction (a move, made or refused, makes the lock read it again)
+            status = (await lock_conversation(session=session, conversation_id=cid)).status
+    await commit_and_publish(session, *published)
     return VisitorPost(
         message=message,
-        conversation=conversation,
+        conversation_id=cid,
+        status=status,
         escalation_id=escalation_id,
         confirm_keyword=confirm_keyword,
     )

@@ -31,6 +31,7 @@ from handoff_app.models import (
     utcnow,
 )
 from handoff_app.prebuilt_sql import Prebuilt
+from handoff_app.services.committing import commit_and_publish
 from handoff_app.services.errors import LiveSupportUnavailable, PermissionDenied
 from handoff_app.services.transcript import add_message
 from handoff_app.services.transitions import check_actor, lock_conversation, move_conversation
@@ -84,17 +85,16 @@ async def stage_joined_message(
 async def stage_handoff(
     *,
     session: AsyncSession,
-    conversation: Conversation,
+    conversation_id: int,
     trigger: TriggerType,
     reason: str,
     triggering_message: Message | None,
     settings: WorkspaceSettings,
 ) -> StagedHandoff:
     """Move a bot conversation to pending inside the caller's transaction (caller commits)."""
-    assert conversation.id is not None
     await move_conversation(
         session=session,
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
         action=LifecycleAction.REQUEST_HANDOFF,
         assigned_staff_id=None,
     )
@@ -109,7 +109,7 @@ async def stage_handoff(
         timezone=settings.timezone,
     )
     escalation = Escalation(
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
         trigger=trigger.value,
         reason=reason[:500],
         triggering_message_id=triggering_message.id if triggering_message else None,
@@ -125,7 +125,7 @@ async def stage_handoff(
     assert escalation.id is not None
     posted = await _system_message(
         session=session,
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
         body=settings.away_message if away else settings.handoff_message,
     )
     return StagedHandoff(
@@ -133,7 +133,7 @@ async def stage_handoff(
         events=[
             posted,
             events.HandoffRequested(
-                conversation_id=conversation.id, escalation_id=escalation.id, trigger=trigger.value
+                conversation_id=conversation_id, escalation_id=escalation.id, trigger=trigger.value
             ),
         ],
     )
@@ -159,9 +159,10 @@ async def request_handoff(
         found = await session.get(Message, triggering_message_id)
         if found is not None and found.conversation_id == conversation.id:
             triggering_message = found
+    assert conversation.id is not None
     staged = await stage_handoff(
         session=session,
-        conversation=conversation,
+        conversation_id=conversation.id,
         trigger=trigger,
         reason=reason,
         triggering_message=triggering_message,
@@ -373,8 +374,7 @@ async def post_agent_reply(
     # the first reply to the open escalation is its response time (one conditional UPDATE: no
     # read on the usual path, where it is already set)
     await _RECORD_FIRST_REPLY.count(session, {"conversation": conversation_id, "at": utcnow()})
-    await session.commit()
-    await events.publish(posted)
+    await commit_and_publish(session, posted)
     return message
 
 

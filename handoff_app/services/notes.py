@@ -7,14 +7,12 @@ MessagePosted), and realtime pushes it only to the staff-only context room.
 
 from __future__ import annotations
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
 from handoff_app.domain.messages import Sender, clean_message_body
-from handoff_app.models import Conversation, Message, StaffPublic
-from handoff_app.services.access import get_conversation_for_staff
-from handoff_app.services.errors import NotFound
+from handoff_app.models import Message, StaffPublic
+from handoff_app.services.access import lock_for_staff
 from handoff_app.services.transcript import add_message
 
 
@@ -40,15 +38,8 @@ async def post_note(
 ) -> Message:
     """Any staff member who may open the conversation adds a note, claimed or not."""
     text = clean_message_body(body)
-    await get_conversation_for_staff(session=session, conversation_id=conversation_id, staff=staff)
     # the row lock keeps ids committed in order within the conversation (see add_message)
-    locked = (
-        await session.exec(
-            select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
-        )
-    ).first()
-    if locked is None:
-        raise NotFound("This conversation does not exist.")
+    await lock_for_staff(session=session, conversation_id=conversation_id, staff=staff)
     message, posted = await stage_note(
         session=session, conversation_id=conversation_id, author=staff, body=text
     )

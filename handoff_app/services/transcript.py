@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import events
 from handoff_app.domain.messages import Sender
-from handoff_app.models import Conversation, Message, MessagePublic
+from handoff_app.models import Conversation, Message, MessagePublic, utcnow
 from handoff_app.prebuilt_sql import Prebuilt
 
 LIVE_MESSAGE_WINDOW = 50
@@ -34,7 +36,6 @@ _LAST_PUBLIC_MESSAGE = Prebuilt(
     .order_by(_MESSAGES.c.id.desc())
     .limit(1)
 )
-_MESSAGE_COLUMNS = [c for c in _MESSAGES.columns if c.name != "id"]
 
 
 def to_public(message: Message) -> MessagePublic:
@@ -47,6 +48,30 @@ def to_public(message: Message) -> MessagePublic:
         created_at=message.created_at.isoformat(),
         feedback=message.feedback,
     )
+
+
+def message_row(
+    *,
+    conversation_id: int,
+    sender: Sender,
+    body: str,
+    author_staff_id: int | None,
+    author_label: str,
+    bot_outcome: str,
+    bot_sources: list[dict[str, int | str]],
+) -> dict[str, Any]:
+    """Every column of a new message but its id, as `add_message` inserts it."""
+    return {
+        "conversation_id": conversation_id,
+        "sender": sender.value,
+        "author_staff_id": author_staff_id,
+        "author_label": author_label,
+        "body": body,
+        "created_at": utcnow(),
+        "bot_outcome": bot_outcome,
+        "feedback": "",
+        "bot_sources": bot_sources,
+    }
 
 
 async def add_message(
@@ -68,9 +93,9 @@ async def add_message(
     """
     # the message before this one in the public thread
     previous_id = await _LAST_PUBLIC_MESSAGE.scalar(session, {"conversation": conversation_id}) or 0
-    message = Message(
+    values = message_row(
         conversation_id=conversation_id,
-        sender=sender.value,
+        sender=sender,
         body=body,
         author_staff_id=author_staff_id,
         author_label=author_label,
@@ -78,16 +103,18 @@ async def add_message(
         bot_sources=bot_sources or [],
     )
     # one INSERT ... RETURNING id, not the ORM's unit of work (a flush cost about as much as
-    # the rest of an agent's reply): the row is never changed in this transaction, and callers
-    # only read it. `message` stays outside the session, with its id and Python-side defaults.
-    values = {c.name: getattr(message, c.name) for c in _MESSAGE_COLUMNS}
-    message.id = await _INSERT_MESSAGE.scalar(session, values)
+    # the rest of an agent's reply): the row is never changed in this transaction
+    message_id = await _INSERT_MESSAGE.scalar(session, values)
+    # The row as stored, built without the model's validation and ORM instrumentation (they
+    # cost as much as two of the message's statements): a read-only record outside the
+    # session, for callers that only read it. Never add it to a session.
+    message = Message.model_construct(id=message_id, **values)
     await _TOUCH_CONVERSATION.count(
         session, {"conversation": conversation_id, "at": message.created_at}
     )
     return message, events.MessagePosted(
         conversation_id=conversation_id,
-        message_id=message.id,
+        message_id=message_id,
         sender=sender.value,
         previous_id=previous_id,
         message=to_public(message),

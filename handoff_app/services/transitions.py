@@ -7,6 +7,9 @@ cannot both win: the loser's UPDATE matches no row and is told what happened ins
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +21,7 @@ from handoff_app.domain.lifecycle import (
     next_status,
 )
 from handoff_app.models import Conversation, StaffPublic, StaffUser, utcnow
+from handoff_app.prebuilt_sql import Prebuilt
 from handoff_app.services.errors import AlreadyClaimed, NotFound, PermissionDenied
 
 
@@ -39,6 +43,7 @@ async def move_conversation(
     the fresh row and gives the right refusal (AlreadyClaimed, PermissionDenied,
     TransitionNotAllowed, NotFound).
     """
+    _forget_locked(session, conversation_id)  # changed, or found changed: read again after
     row = (
         await session.exec(
             select(Conversation.status, Conversation.assigned_staff_id).where(
@@ -111,34 +116,90 @@ async def staff_label(*, session: AsyncSession, staff_id: int | None) -> str:
     return staff.display_name or staff.email.split("@")[0]
 
 
-async def lock_conversation(*, session: AsyncSession, conversation_id: int) -> Conversation:
-    """The conversation row, locked until the transaction ends (FOR UPDATE; SQLite's write
-    transaction holds it anyway): writers that add to a conversation take it first, so its
-    message ids are committed in order and no write slips past a concurrent close.
+@dataclass
+class LockedConversation:
+    """What the write paths decide on, of a conversation row their transaction has locked."""
+
+    id: int
+    status: str
+    assigned_staff_id: int | None
+
+
+_CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]
+# the three columns every writer decides on, as one prebuilt statement: a writer runs this on
+# every message, and loading the ORM row (all its columns, a model instance) cost more than
+# the rest of an agent's access check
+_LOCKED_COLUMNS = (
+    _CONVERSATIONS.c.id,
+    _CONVERSATIONS.c.status,
+    _CONVERSATIONS.c.assigned_staff_id,
+)
+_LOCK_ROW = Prebuilt(
+    sa.select(*_LOCKED_COLUMNS)
+    .where(_CONVERSATIONS.c.id == sa.bindparam("conversation"))
+    .with_for_update()
+)
+_LOCK_ROW_BY_KEY = Prebuilt(
+    sa.select(*_LOCKED_COLUMNS)
+    .where(_CONVERSATIONS.c.visitor_key_hash == sa.bindparam("key_hash"))
+    .with_for_update()
+)
+
+
+async def lock_conversation(*, session: AsyncSession, conversation_id: int) -> LockedConversation:
+    """The conversation's status and assignee, its row locked until the transaction ends (FOR
+    UPDATE; SQLite's write transaction holds it anyway): writers that add to a conversation
+    take it first, so its message ids are committed in order and no write slips past a
+    concurrent close.
 
     Locked once per transaction: a second call in the same transaction (a staff action's
     access check, then its use case) returns the row it locked without reading it again. It
-    is current: nobody else can change it while the lock is held, and this session's own ORM
-    UPDATEs of it keep the loaded object in step (synchronize_session). The one Core UPDATE
-    (add_message's `updated_at`) does not, and nothing reads a loaded row's `updated_at`.
+    is current: nobody else can change it while the lock is held, and `move_conversation`,
+    the one place a status or assignee changes, forgets it, so the next call reads it again
+    (whether the move was made or refused).
     """
-    held: tuple[object, dict[int, Conversation]] | None = session.info.get(_LOCKED)
-    transaction = session.sync_session.get_transaction()  # None before the first statement
-    this_transaction = held is not None and transaction is not None and held[0] is transaction
-    if held is not None and this_transaction and conversation_id in held[1]:
-        return held[1][conversation_id]
-    conversation = (
-        await session.exec(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-        )
-    ).first()
-    if conversation is None:
+    held = _locked_rows(session)
+    if held is not None and conversation_id in held:
+        return held[conversation_id]
+    row = await _LOCK_ROW.first(session, {"conversation": conversation_id})
+    if row is None:
         raise NotFound("This conversation does not exist.")
-    transaction = session.sync_session.get_transaction()  # begun by the read, if not before
-    if held is None or held[0] is not transaction:
-        held = session.info[_LOCKED] = (transaction, {})
-    held[1][conversation_id] = conversation
-    return conversation
+    return _remember_locked(session, row)
+
+
+async def lock_conversation_by_key(
+    *, session: AsyncSession, key_hash: str
+) -> LockedConversation | None:
+    """`lock_conversation` for the conversation a visitor's key opens (None: no such key)."""
+    row = await _LOCK_ROW_BY_KEY.first(session, {"key_hash": key_hash})
+    return _remember_locked(session, row) if row is not None else None
+
+
+def _remember_locked(session: AsyncSession, row: tuple[Any, ...]) -> LockedConversation:
+    locked = LockedConversation(id=row[0], status=row[1], assigned_staff_id=row[2])
+    held = _locked_rows(session)
+    if held is None:  # the read began this transaction
+        held = {}
+        session.info[_LOCKED] = (session.sync_session.get_transaction(), held)
+    held[locked.id] = locked
+    return locked
+
+
+def _locked_rows(session: AsyncSession) -> dict[int, LockedConversation] | None:
+    """The rows this session's current transaction has locked (None: none yet)."""
+    held: tuple[object, dict[int, LockedConversation]] | None = session.info.get(_LOCKED)
+    transaction = session.sync_session.get_transaction()  # None before the first statement
+    if held is None or transaction is None or held[0] is not transaction:
+        return None
+    return held[1]
+
+
+def _forget_locked(session: AsyncSession, conversation_id: int) -> None:
+    """After this transaction changed the row: the next `lock_conversation` reads it again
+    (the lock is still held, so what it reads is current)."""
+    held = _locked_rows(session)
+    if held is not None:
+        held.pop(conversation_id, None)
 
 
 _LOCKED = "handoff_locked_conversations"  # session.info: (transaction, {id: locked row})

@@ -29,9 +29,10 @@ from handoff_app.realtime import (
     show_staff_badge,
 )
 from handoff_app.services import assignment, canned, handoff, notes
-from handoff_app.services.access import get_conversation_for_staff
+from handoff_app.services.access import get_conversation_for_staff, lock_for_staff
 from handoff_app.services.errors import NotFound, PermissionDenied, ServiceError
 from handoff_app.services.staff import staff_in_transaction
+from handoff_app.states.background_flush import nothing_to_flush
 from handoff_app.states.history import HistoryMixin
 from handoff_app.states.staff_auth import (
     StaffAuthState,
@@ -63,9 +64,7 @@ async def _act_as(
         staff = await staff_in_transaction(session=session, token=token)
         if staff is None:
             return None
-        await get_conversation_for_staff(
-            session=session, conversation_id=conversation_id, staff=staff, lock=True
-        )
+        await lock_for_staff(session=session, conversation_id=conversation_id, staff=staff)
         await action(session=session, conversation_id=conversation_id, staff=staff, **kwargs)
     return staff
 
@@ -198,6 +197,8 @@ class AgentConversationState(HistoryMixin, rx.State):
             if notice or shown:
                 async with self:
                     self.notice = notice
+            else:
+                nothing_to_flush(self)
         return staff if not notice else None
 
     @rx.event(background=True)

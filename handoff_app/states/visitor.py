@@ -20,6 +20,7 @@ from handoff_app.services import conversations, handoff, waiting
 from handoff_app.services.bot_replies import rate_bot_message, reply_as_bot
 from handoff_app.services.errors import NotFound, ServiceError
 from handoff_app.services.workspace import get_workspace_settings, talk_button_shown
+from handoff_app.states.background_flush import nothing_to_flush
 from handoff_app.states.history import HistoryMixin
 from handoff_app.states.tab_order import tab_lock
 
@@ -180,6 +181,8 @@ class VisitorState(HistoryMixin, rx.State):
                 async with self:
                     self.error = ""
                     self.bot_typing = post.bot_should_reply
+            else:
+                nothing_to_flush(self)
         clear = rx.set_value(COMPOSER_ID, "")
         if not post.bot_should_reply:
             return clear

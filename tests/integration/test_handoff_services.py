@@ -3,6 +3,8 @@ test_claim_concurrency.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,9 +39,10 @@ async def test_visitor_message_is_stored_before_the_event_is_published(
 
     async def check(event: events.ConversationEvent) -> None:
         if isinstance(event, events.MessagePosted):
-            from handoff_app.db import open_session
+            from handoff_app.db import open_read_session
 
-            async with open_session() as other:
+            # another connection: what it reads is committed
+            async with open_read_session() as other:
                 seen_in_db.append(await other.get(Message, event.message_id) is not None)
 
     events.subscribe(check)
@@ -76,14 +79,14 @@ async def test_keyword_hands_off_at_once_and_records_the_trigger(
     post = await conversations.post_visitor_message(
         session=session, key=started.key, body="Can I speak to a HUMAN please?"
     )
-    assert post.conversation.status == "pending"
+    assert post.status == "pending"
     assert not post.bot_should_reply
     escalation = await session.get(Escalation, post.escalation_id)
     assert escalation is not None
     assert escalation.trigger == "keyword"
     assert escalation.triggering_text == "Can I speak to a HUMAN please?"
     assert escalation.response_deadline is not None
-    assert await _senders(session, post.conversation.id or 0) == ["visitor", "system"]
+    assert await _senders(session, post.conversation_id) == ["visitor", "system"]
     assert any(isinstance(e, events.HandoffRequested) for e in published)
 
 
@@ -276,45 +279,42 @@ async def test_the_first_agent_reply_of_each_escalation_is_its_response_time(
 
 
 async def test_a_conversation_is_read_once_per_transaction_by_its_lock(
-    session: AsyncSession,
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A staff action's access check locks the row; the use case's own lock then reads
-    nothing more, and sees what this transaction changed; the next transaction reads again."""
-    import sqlalchemy as sa
-
-    from handoff_app.services.access import get_conversation_for_staff
-    from handoff_app.services.transitions import lock_conversation
+    nothing more; a status change in the transaction is seen by the next lock (it reads the
+    row again); the next transaction reads again."""
+    from handoff_app.domain.lifecycle import LifecycleAction
+    from handoff_app.services import transitions
+    from handoff_app.services.access import lock_for_staff
 
     started = await conversations.start_conversation(session=session)
     cid = started.conversation.id
     assert cid is not None
     agent = await make_staff(session)
     await session.commit()
-    statements: list[str] = []
+    reads: list[object] = []
+    read = transitions._LOCK_ROW.first
 
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return await read(*args, **kwargs)
 
-    engine = session.bind.sync_engine  # type: ignore[union-attr]
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        first = await get_conversation_for_staff(
-            session=session, conversation_id=cid, staff=agent, lock=True
-        )
-        reads = len(statements)
-        assert reads >= 1
-        await session.execute(
-            sa.update(Conversation).where(Conversation.id == cid).values(status="pending")  # type: ignore[arg-type]
-        )
-        again = await lock_conversation(session=session, conversation_id=cid)
-        assert again is first and again.status == "pending"  # kept in step with the UPDATE
-        assert len(statements) == reads + 1  # the UPDATE only: no second read
-        await session.rollback()
-        after = await lock_conversation(session=session, conversation_id=cid)
-        assert after.status == "bot"  # a new transaction reads the row again
-        assert len(statements) > reads + 1
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+    monkeypatch.setattr(transitions._LOCK_ROW, "first", counted)
+    lock = transitions.lock_conversation
+    await lock_for_staff(session=session, conversation_id=cid, staff=agent)
+    assert len(reads) == 1
+    again = await lock(session=session, conversation_id=cid)
+    assert len(reads) == 1 and again.status == "bot"  # no second read
+    await transitions.move_conversation(
+        session=session, conversation_id=cid, action=LifecycleAction.REQUEST_HANDOFF
+    )
+    moved = await lock(session=session, conversation_id=cid)
+    assert len(reads) == 2 and moved.status == "pending"  # changed here: read again
+    assert await lock(session=session, conversation_id=cid) is moved
+    await session.rollback()
+    after = await lock(session=session, conversation_id=cid)
+    assert len(reads) == 3 and after.status == "bot"  # a new transaction reads it again
 
 
 async def test_a_posted_message_is_stored_as_returned(session: AsyncSession) -> None:

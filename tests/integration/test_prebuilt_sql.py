@@ -19,16 +19,17 @@ from handoff_app.config import async_database_url
 from handoff_app.domain.messages import Sender
 from handoff_app.domain.visitor_context import clean_context
 from handoff_app.models import Message, utcnow
-from handoff_app.prebuilt_sql import Prebuilt
+from handoff_app.prebuilt_sql import Prebuilt, commit_first
 from handoff_app.services import conversations
 from handoff_app.services.handoff import _RECORD_FIRST_REPLY
 from handoff_app.services.staff import _LIVE_SESSION, get_live_session, sign_in
 from handoff_app.services.transcript import (
     _INSERT_MESSAGE,
     _LAST_PUBLIC_MESSAGE,
-    _MESSAGE_COLUMNS,
     _TOUCH_CONVERSATION,
+    message_row,
 )
+from handoff_app.services.transitions import _LOCK_ROW, _LOCK_ROW_BY_KEY
 from handoff_app.services.workspace import _AGENT_LABEL
 from handoff_app.sqlite_on_loop import LoopConnection
 from tests.conftest import make_staff
@@ -46,15 +47,27 @@ async def _conversation(session: AsyncSession) -> int:
 
 
 def _message_values(conversation_id: int, body: str) -> dict[str, object]:
-    message = Message(
+    return message_row(
         conversation_id=conversation_id,
-        sender=Sender.BOT.value,
+        sender=Sender.BOT,
         body=body,
+        author_staff_id=None,
         author_label="Bot",
         bot_outcome="answered",
         bot_sources=[{"id": 3, "title": "Refunds ✓"}],
     )
-    return {c.name: getattr(message, c.name) for c in _MESSAGE_COLUMNS}
+
+
+def test_a_new_message_row_has_every_column_but_its_id() -> None:
+    """add_message inserts `message_row` as it is: a column added to Message must be in it
+    (else the INSERT would leave it to the database's default, or fail on NOT NULL)."""
+    row = _message_values(1, "hi")
+    columns = {c.name for c in Message.__table__.columns}  # type: ignore[attr-defined]
+    assert set(row) == columns - {"id"}
+    model = Message(**row)  # what the model would have made of the same values
+    assert {k: getattr(model, k) for k in row if k != "created_at"} == {
+        k: v for k, v in row.items() if k != "created_at"
+    }
 
 
 async def _is_on_loop(session: AsyncSession) -> bool:
@@ -69,7 +82,9 @@ async def test_the_hot_statements_take_the_direct_path_on_sqlite(session: AsyncS
     assert await _is_on_loop(session)
     dialect = (await session.connection()).dialect
     calls: list[tuple[Prebuilt, list[str]]] = [
-        (_INSERT_MESSAGE, [c.name for c in _MESSAGE_COLUMNS]),
+        (_INSERT_MESSAGE, list(_message_values(1, "x"))),
+        (_LOCK_ROW, ["conversation"]),
+        (_LOCK_ROW_BY_KEY, ["key_hash"]),
         (_TOUCH_CONVERSATION, ["conversation", "at"]),
         (_LAST_PUBLIC_MESSAGE, ["conversation"]),
         (_RECORD_FIRST_REPLY, ["conversation", "at"]),
@@ -163,7 +178,7 @@ async def test_a_locked_database_falls_back_and_waits_off_the_loop(tmp_path: Pat
     """Another process holds the write lock: the direct call is refused at once (busy
     timeout zero) and the statement runs through SQLAlchemy, whose connection waits for the
     lock on its thread while the loop goes on. (The writer's own sessions take the lock at
-    BEGIN, through SQLAlchemy; a deferred transaction that writes meets it here.)"""
+    BEGIN: test_sqlite_on_loop.py; a deferred transaction that writes meets it here.)"""
     path = tmp_path / "locked.db"
     engine = db.make_sync_engine(f"sqlite:///{path}")
     Message.metadata.create_all(engine)
@@ -189,3 +204,61 @@ async def test_a_locked_database_falls_back_and_waits_off_the_loop(tmp_path: Pat
     finally:
         other.close()
         await db.dispose_engines()
+
+
+def _other_writer_can_begin(path: Path) -> bool:
+    """Can another connection take SQLite's write lock right now?"""
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+async def _committed_bodies(cid: int) -> list[str]:
+    async with db.open_read_session() as reader:  # another connection: committed rows only
+        rows = await reader.exec(select(Message.body).where(Message.conversation_id == cid))
+        return list(rows.all())
+
+
+async def test_commit_first_is_durable_before_its_bookkeeping(
+    session: AsyncSession, database_url: str
+) -> None:
+    """On SQLite the COMMIT goes straight to sqlite3: when commit_first returns, another
+    connection reads the row and can take the write lock; SQLAlchemy's side follows when the
+    returned callable runs, and the session then works as usual."""
+    path = Path(database_url.removeprefix("sqlite:///"))
+    cid = await _conversation(session)
+    await _INSERT_MESSAGE.scalar(session, _message_values(cid, "first"))
+    assert not _other_writer_can_begin(path)  # the transaction holds the lock
+    finish = await commit_first(session)
+    assert await _committed_bodies(cid) == ["first"]
+    assert _other_writer_can_begin(path)  # released before the bookkeeping
+    assert session.sync_session.in_transaction()  # SQLAlchemy's side still to come
+    await finish()
+    assert not session.sync_session.in_transaction()
+    await _INSERT_MESSAGE.scalar(session, _message_values(cid, "second"))  # a new transaction
+    await session.rollback()
+    assert await _committed_bodies(cid) == ["first"]
+
+
+@BOTH
+async def test_commit_first_commits_pending_orm_changes_the_usual_way(
+    session: AsyncSession,
+) -> None:
+    """Objects the ORM has not flushed yet (or PostgreSQL, or anything not on the loop): a
+    plain session.commit(), done when commit_first returns; the callable does nothing."""
+    cid = await _conversation(session)
+    session.add(Message(**_message_values(cid, "pending in the ORM")))
+    finish = await commit_first(session)
+    assert not session.sync_session.in_transaction()
+    assert await _committed_bodies(cid) == ["pending in the ORM"]
+    await finish()
+    await _INSERT_MESSAGE.scalar(session, _message_values(cid, "direct"))
+    finish = await commit_first(session)
+    await finish()
+    assert sorted(await _committed_bodies(cid)) == ["direct", "pending in the ORM"]
