@@ -16,6 +16,7 @@ from handoff_app.pages.not_found import not_found_page
 from handoff_app.pages.settings import settings_page
 from handoff_app.pages.staff import staff_page
 from handoff_app.pages.visitor import visitor_page, widget_page
+from handoff_app.states import background_rounds
 from handoff_app.states.account import AccountState
 from handoff_app.states.agent_conversation import AgentConversationState
 from handoff_app.states.agent_queue import AgentQueueState
@@ -29,6 +30,7 @@ from handoff_app.tcp_nodelay import send_frames_at_once
 from handoff_app.worker_start import start_worker
 
 realtime.install()
+background_rounds.install()
 webhook.install()
 alerts.install()
 register_local_provider()

@@ -32,7 +32,7 @@ from handoff_app.services import assignment, canned, handoff, notes
 from handoff_app.services.access import get_conversation_for_staff, lock_for_staff
 from handoff_app.services.errors import NotFound, PermissionDenied, ServiceError
 from handoff_app.services.staff import staff_in_transaction
-from handoff_app.states.background_flush import nothing_to_flush
+from handoff_app.states.background_rounds import nothing_to_flush, tab_only_first
 from handoff_app.states.history import HistoryMixin
 from handoff_app.states.staff_auth import (
     StaffAuthState,
@@ -223,6 +223,7 @@ class AgentConversationState(HistoryMixin, rx.State):
             self.compose_mode = mode
 
     @rx.event(background=True)
+    @tab_only_first
     async def send_reply(self, form: dict):  # type: ignore[no-untyped-def]
         """The reply bar: a reply to the visitor, or an internal note (the tab's mode, kept
         on the server; a client cannot turn a note into a reply or back by the form)."""
@@ -318,9 +319,11 @@ class AgentConversationState(HistoryMixin, rx.State):
         announce_typing(conversation_id, visitor=False, typing=typing)
 
     @rx.event(background=True)
+    @tab_only_first
     async def typing(self) -> None:
         await self._typing(True)
 
     @rx.event(background=True)
+    @tab_only_first
     async def typing_stopped(self) -> None:
         await self._typing(False)

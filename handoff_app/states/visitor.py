@@ -20,7 +20,7 @@ from handoff_app.services import conversations, handoff, waiting
 from handoff_app.services.bot_replies import rate_bot_message, reply_as_bot
 from handoff_app.services.errors import NotFound, ServiceError
 from handoff_app.services.workspace import get_workspace_settings, talk_button_shown
-from handoff_app.states.background_flush import nothing_to_flush
+from handoff_app.states.background_rounds import nothing_to_flush, tab_only_first
 from handoff_app.states.history import HistoryMixin
 from handoff_app.states.tab_order import tab_lock
 
@@ -145,6 +145,7 @@ class VisitorState(HistoryMixin, rx.State):
         return started.conversation.id
 
     @rx.event(background=True)
+    @tab_only_first
     async def send(self, form: dict):  # type: ignore[no-untyped-def]
         """Post the composer's text. Refused input stays in the box with a visible reason.
 

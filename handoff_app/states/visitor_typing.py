@@ -14,6 +14,7 @@ from handoff_app.domain.lifecycle import HUMAN_STATUSES, ConversationStatus
 from handoff_app.realtime import announce_typing
 from handoff_app.services import conversations
 from handoff_app.services.errors import ServiceError
+from handoff_app.states.background_rounds import tab_only_first
 from handoff_app.states.visitor import VisitorState
 
 
@@ -32,9 +33,11 @@ class VisitorTypingState(rx.State):
             announce_typing(conversation.id, visitor=True, typing=typing)
 
     @rx.event(background=True)
+    @tab_only_first
     async def typing(self) -> None:
         await self._announce(True)
 
     @rx.event(background=True)
+    @tab_only_first
     async def typing_stopped(self) -> None:
         await self._announce(False)
