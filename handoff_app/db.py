@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handoff_app import events
 from handoff_app.config import async_database_url, database_url
 from handoff_app.sqlite_on_loop import BUSY_TIMEOUT_MS, LoopConnection, connect_on_loop, is_busy
 
@@ -140,14 +139,8 @@ def open_session() -> AsyncSession:
     """A session for use cases that write: `async with open_session() as session:`.
 
     Keep it short and never leave a transaction open while awaiting other work: on SQLite its
-    transaction holds the single write lock until it ends. Not from an event subscriber's
-    own task: the publisher may still hold the one writer connection (`events.publish`).
+    transaction holds the single write lock until it ends.
     """
-    if events.publishing_here():
-        raise RuntimeError(
-            "an event subscriber may not open a write session in the publisher's task: "
-            "start a task for the write"
-        )
     return _configured().write()
 
 

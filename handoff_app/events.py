@@ -6,12 +6,11 @@ reaches a browser or a webhook. A subscriber's failure is logged and does not st
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from handoff_app.models import MessagePublic
@@ -129,8 +128,6 @@ def unsubscribe(subscriber: Subscriber) -> None:
 
 # the events of the `publish` call being delivered (one commit's events), for subscribers
 _batch: ContextVar[tuple[ConversationEvent, ...]] = ContextVar("handoff_event_batch", default=())
-# the task delivering them (tasks a subscriber starts inherit the context, not the task)
-_publisher: ContextVar[asyncio.Task[Any] | None] = ContextVar("handoff_publisher", default=None)
 
 
 def published_together() -> tuple[ConversationEvent, ...]:
@@ -138,20 +135,9 @@ def published_together() -> tuple[ConversationEvent, ...]:
     return _batch.get()
 
 
-def publishing_here() -> bool:
-    """Is this task delivering events right now (inside a subscriber, not a task it started)?"""
-    publisher = _publisher.get()
-    return publisher is not None and publisher is asyncio.current_task()
-
-
 async def publish(*events: ConversationEvent) -> None:
-    """Deliver committed events to every subscriber, in order.
-
-    Subscribers run in the publisher's task and must not open a write session there (the
-    publisher may still hold the writer: `services.committing`); one that writes starts a
-    task of its own, as the webhook and email alerts do. `db.open_session` refuses it."""
+    """Deliver committed events to every subscriber, in order."""
     batch = _batch.set(events)
-    publisher = _publisher.set(asyncio.current_task())
     try:
         for event in events:
             for subscriber in list(_subscribers):
@@ -160,5 +146,4 @@ async def publish(*events: ConversationEvent) -> None:
                 except Exception:
                     log.exception("event subscriber %r failed on %r", subscriber, event)
     finally:
-        _publisher.reset(publisher)
         _batch.reset(batch)

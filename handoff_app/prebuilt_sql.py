@@ -20,7 +20,7 @@ whose connection waits for the lock on its thread (`sqlite_on_loop`).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,34 +153,3 @@ class Prebuilt:
 
     async def count(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> int:
         return (await self._run(session, params))[1]
-
-
-async def commit_first(session: AsyncSession) -> Callable[[], Awaitable[None]]:
-    """Commit the session's transaction now; return what finishes SQLAlchemy's side of it.
-
-    On an on-loop SQLite connection with nothing pending in the ORM, the COMMIT goes straight
-    to sqlite3: the transaction is durable (fsync'd) and its write lock released when this
-    returns. What SQLAlchemy does around a commit (ending its transaction object, returning
-    the connection to the pool, which resets it) cost most of what the COMMIT itself costs,
-    and is left to the returned callable, for the caller to await after its urgent work (a
-    message's push). Until then the session must not run anything. Anywhere else (PostgreSQL,
-    pending ORM changes, a database busy in another process) this is `session.commit()`, and
-    the callable does nothing.
-    """
-    sync = session.sync_session
-    if not (sync.new or sync.dirty or sync.deleted):
-        connection, _dialect = await _sqlite_connection(session)
-        if connection is not None and connection.in_transaction:
-            try:
-                connection.commit()
-            except sqlite3.OperationalError as exc:
-                if not is_busy(exc):
-                    raise
-            else:
-                return session.commit  # SQLAlchemy's COMMIT then finds no transaction: a no-op
-    await session.commit()
-    return _nothing
-
-
-async def _nothing() -> None:
-    return None

@@ -21,7 +21,6 @@ from handoff_app.domain.visitor_context import VisitorContext
 from handoff_app.models import Conversation, Message
 from handoff_app.security import hash_token, new_token
 from handoff_app.services import handoff
-from handoff_app.services.committing import commit_and_publish
 from handoff_app.services.errors import ConversationClosed, NotFound
 from handoff_app.services.transcript import add_message
 from handoff_app.services.transitions import lock_conversation, lock_conversation_by_key
@@ -153,7 +152,8 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
             # the handoff (this one or another tab's) changed the row: its status now, read
             # inside the transaction (a move, made or refused, makes the lock read it again)
             status = (await lock_conversation(session=session, conversation_id=cid)).status
-    await commit_and_publish(session, *published)
+    await session.commit()
+    await events.publish(*published)
     return VisitorPost(
         message=message,
         conversation_id=cid,

@@ -31,7 +31,6 @@ from handoff_app.models import (
     utcnow,
 )
 from handoff_app.prebuilt_sql import Prebuilt
-from handoff_app.services.committing import commit_and_publish
 from handoff_app.services.errors import LiveSupportUnavailable, PermissionDenied
 from handoff_app.services.transcript import add_message
 from handoff_app.services.transitions import check_actor, lock_conversation, move_conversation
@@ -374,7 +373,8 @@ async def post_agent_reply(
     # the first reply to the open escalation is its response time (one conditional UPDATE: no
     # read on the usual path, where it is already set)
     await _RECORD_FIRST_REPLY.count(session, {"conversation": conversation_id, "at": utcnow()})
-    await commit_and_publish(session, posted)
+    await session.commit()
+    await events.publish(posted)
     return message
 
 

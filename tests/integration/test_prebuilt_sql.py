@@ -19,7 +19,7 @@ from handoff_app.config import async_database_url
 from handoff_app.domain.messages import Sender
 from handoff_app.domain.visitor_context import clean_context
 from handoff_app.models import Message, utcnow
-from handoff_app.prebuilt_sql import Prebuilt, commit_first
+from handoff_app.prebuilt_sql import Prebuilt
 from handoff_app.services import conversations
 from handoff_app.services.handoff import _RECORD_FIRST_REPLY
 from handoff_app.services.staff import _LIVE_SESSION, get_live_session, sign_in
@@ -204,61 +204,3 @@ async def test_a_locked_database_falls_back_and_waits_off_the_loop(tmp_path: Pat
     finally:
         other.close()
         await db.dispose_engines()
-
-
-def _other_writer_can_begin(path: Path) -> bool:
-    """Can another connection take SQLite's write lock right now?"""
-    other = sqlite3.connect(path, isolation_level=None, timeout=0)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        other.close()
-
-
-async def _committed_bodies(cid: int) -> list[str]:
-    async with db.open_read_session() as reader:  # another connection: committed rows only
-        rows = await reader.exec(select(Message.body).where(Message.conversation_id == cid))
-        return list(rows.all())
-
-
-async def test_commit_first_is_durable_before_its_bookkeeping(
-    session: AsyncSession, database_url: str
-) -> None:
-    """On SQLite the COMMIT goes straight to sqlite3: when commit_first returns, another
-    connection reads the row and can take the write lock; SQLAlchemy's side follows when the
-    returned callable runs, and the session then works as usual."""
-    path = Path(database_url.removeprefix("sqlite:///"))
-    cid = await _conversation(session)
-    await _INSERT_MESSAGE.scalar(session, _message_values(cid, "first"))
-    assert not _other_writer_can_begin(path)  # the transaction holds the lock
-    finish = await commit_first(session)
-    assert await _committed_bodies(cid) == ["first"]
-    assert _other_writer_can_begin(path)  # released before the bookkeeping
-    assert session.sync_session.in_transaction()  # SQLAlchemy's side still to come
-    await finish()
-    assert not session.sync_session.in_transaction()
-    await _INSERT_MESSAGE.scalar(session, _message_values(cid, "second"))  # a new transaction
-    await session.rollback()
-    assert await _committed_bodies(cid) == ["first"]
-
-
-@BOTH
-async def test_commit_first_commits_pending_orm_changes_the_usual_way(
-    session: AsyncSession,
-) -> None:
-    """Objects the ORM has not flushed yet (or PostgreSQL, or anything not on the loop): a
-    plain session.commit(), done when commit_first returns; the callable does nothing."""
-    cid = await _conversation(session)
-    session.add(Message(**_message_values(cid, "pending in the ORM")))
-    finish = await commit_first(session)
-    assert not session.sync_session.in_transaction()
-    assert await _committed_bodies(cid) == ["pending in the ORM"]
-    await finish()
-    await _INSERT_MESSAGE.scalar(session, _message_values(cid, "direct"))
-    finish = await commit_first(session)
-    await finish()
-    assert sorted(await _committed_bodies(cid)) == ["direct", "pending in the ORM"]
