@@ -28,10 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handoff_app import transaction_cache
 from handoff_app.sqlite_on_loop import LoopConnection, is_busy
 
 Row = tuple[Any, ...]
-# session.info: (transaction, the sqlite3 connection or None, the dialect)
+# per transaction (transaction_cache): the sqlite3 connection or None, and the dialect
 _CONNECTION = "handoff_prebuilt_sqlite"
 
 
@@ -89,14 +90,13 @@ def _compile(statement: Any, dialect: Dialect, keys: list[str]) -> _Compiled | N
 async def _sqlite_connection(session: AsyncSession) -> tuple[sqlite3.Connection | None, Dialect]:
     """The sqlite3 connection under the session's transaction (begun if need be) when it is
     an on-loop connection, and the dialect; looked up once per transaction."""
-    transaction = session.sync_session.get_transaction()
-    held = session.info.get(_CONNECTION)
-    if held is not None and transaction is not None and held[0] is transaction:
-        return held[1], held[2]
+    held = transaction_cache.current(session, _CONNECTION)
+    if held is not None:
+        return held  # type: ignore[no-any-return]
     connection = await session.connection()  # begins the transaction when none is open
     driver = (await connection.get_raw_connection()).driver_connection
     sqlite = driver.sqlite_connection() if isinstance(driver, LoopConnection) else None
-    session.info[_CONNECTION] = (session.sync_session.get_transaction(), sqlite, connection.dialect)
+    transaction_cache.keep(session, _CONNECTION, (sqlite, connection.dialect))
     return sqlite, connection.dialect
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handoff_app import transaction_cache
 from handoff_app.domain.lifecycle import (
     ConversationStatus,
     LifecycleAction,
@@ -180,18 +181,14 @@ def _remember_locked(session: AsyncSession, row: tuple[Any, ...]) -> LockedConve
     held = _locked_rows(session)
     if held is None:  # the read began this transaction
         held = {}
-        session.info[_LOCKED] = (session.sync_session.get_transaction(), held)
+        transaction_cache.keep(session, _LOCKED, held)
     held[locked.id] = locked
     return locked
 
 
 def _locked_rows(session: AsyncSession) -> dict[int, LockedConversation] | None:
     """The rows this session's current transaction has locked (None: none yet)."""
-    held: tuple[object, dict[int, LockedConversation]] | None = session.info.get(_LOCKED)
-    transaction = session.sync_session.get_transaction()  # None before the first statement
-    if held is None or transaction is None or held[0] is not transaction:
-        return None
-    return held[1]
+    return transaction_cache.current(session, _LOCKED)  # type: ignore[no-any-return]
 
 
 def _forget_locked(session: AsyncSession, conversation_id: int) -> None:
@@ -202,4 +199,4 @@ def _forget_locked(session: AsyncSession, conversation_id: int) -> None:
         held.pop(conversation_id, None)
 
 
-_LOCKED = "handoff_locked_conversations"  # session.info: (transaction, {id: locked row})
+_LOCKED = "handoff_locked_conversations"  # per transaction: {id: locked row}
