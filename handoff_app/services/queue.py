@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,11 +21,85 @@ from handoff_app.models import (
     StaffUser,
 )
 
-# Browsers get the queue once per page load and then only the rows that change, so the
-# limit is a safety net, not a cost cap.
 QUEUE_LIMIT = 1000
 BOT_LIST_LIMIT = 200
 PREVIEW_CHARS = 90
+# Browsers get the queue once per page load and then only the rows that change, so the
+# limit is a safety net, not a cost cap.
+
+# The statements the live queue runs on every change (and every preview refresh), built once
+# with their ids as expanding parameters: one built per call made SQLAlchemy objects in
+# reference cycles (a subquery and its columns) for the cyclic garbage collector each time,
+# and compiled its cache key again.
+
+
+def _ids() -> sa.BindParameter[list[int]]:
+    return sa.bindparam("ids", expanding=True)
+
+
+# the newest message of the row's conversation that is neither a system line nor an internal
+# note (the preview)
+_LAST_BODY = (
+    select(Message.body)
+    .where(
+        col(Message.conversation_id) == col(Conversation.id),
+        col(Message.sender).not_in(["system", "note"]),
+    )
+    .order_by(col(Message.id).desc())
+    .limit(1)
+    .correlate(Conversation)
+    .scalar_subquery()
+)
+_OPEN_ESCALATION_IDS = (
+    select(func.max(Escalation.id))
+    .where(col(Escalation.closed_at).is_(None))
+    .group_by(col(Escalation.conversation_id))
+)
+_QUEUE = (
+    select(Conversation, Escalation, StaffUser, _LAST_BODY)
+    .join(Escalation, col(Escalation.conversation_id) == col(Conversation.id))
+    .outerjoin(StaffUser, col(StaffUser.id) == col(Conversation.assigned_staff_id))
+    .where(
+        col(Conversation.status).in_([status.value for status in HUMAN_STATUSES]),
+        col(Escalation.id).in_(_OPEN_ESCALATION_IDS),
+    )
+    .order_by(col(Escalation.requested_at), col(Escalation.id))
+    .limit(QUEUE_LIMIT)
+)
+_QUEUE_ROWS = _QUEUE.where(col(Conversation.id).in_(_ids()))
+# per conversation, the newest agent message; then the visitor messages after it (unread)
+_LAST_AGENT = (
+    select(Message.conversation_id, func.max(Message.id).label("last_id"))
+    .where(col(Message.conversation_id).in_(_ids()), Message.sender == "agent")
+    .group_by(col(Message.conversation_id))
+    .subquery()
+)
+_UNANSWERED = (
+    select(Message.conversation_id, func.count())
+    .outerjoin(_LAST_AGENT, _LAST_AGENT.c.conversation_id == col(Message.conversation_id))
+    .where(
+        col(Message.conversation_id).in_(_ids()),
+        Message.sender == "visitor",
+        col(Message.id) > func.coalesce(_LAST_AGENT.c.last_id, 0),
+    )
+    .group_by(col(Message.conversation_id))
+)
+# per conversation, its newest closed escalation, if it was rejected: by whom
+_PREVIOUS_ESCALATION_IDS = (
+    select(func.max(Escalation.id))
+    .where(col(Escalation.conversation_id).in_(_ids()), col(Escalation.closed_at).is_not(None))
+    .group_by(col(Escalation.conversation_id))
+)
+_RETURNED = (
+    select(Escalation, StaffUser)
+    .join(StaffUser, col(StaffUser.id) == col(Escalation.claimed_by_id))
+    .where(col(Escalation.id).in_(_PREVIOUS_ESCALATION_IDS), Escalation.outcome == "rejected")
+)
+_UNCLAIMED = (
+    select(func.count())
+    .select_from(Conversation)
+    .where(Conversation.status == ConversationStatus.PENDING.value)
+)
 
 
 async def list_queue(
@@ -32,25 +107,11 @@ async def list_queue(
 ) -> list[QueueRow]:
     """Pending and active conversations with their open escalation, oldest request first;
     with `conversation_ids`, only those that are in the queue (the rows an event changed)."""
-    open_escalation_ids = (
-        select(func.max(Escalation.id))
-        .where(col(Escalation.closed_at).is_(None))
-        .group_by(col(Escalation.conversation_id))
-    )
-    query = (
-        select(Conversation, Escalation, StaffUser, _last_body())
-        .join(Escalation, col(Escalation.conversation_id) == col(Conversation.id))
-        .outerjoin(StaffUser, col(StaffUser.id) == col(Conversation.assigned_staff_id))
-        .where(
-            col(Conversation.status).in_([status.value for status in HUMAN_STATUSES]),
-            col(Escalation.id).in_(open_escalation_ids),
-        )
-        .order_by(col(Escalation.requested_at), col(Escalation.id))
-        .limit(QUEUE_LIMIT)
-    )
-    if conversation_ids is not None:
-        query = query.where(col(Conversation.id).in_(list(conversation_ids)))
-    found = list((await session.exec(query)).all())
+    if conversation_ids is None:
+        found = list((await session.exec(_QUEUE)).all())
+    else:
+        ids = list(conversation_ids)
+        found = list((await session.exec(_QUEUE_ROWS, params={"ids": ids})).all())
     unread = await _unanswered(session, [c.id for c, *_ in found if c.id is not None])
     returned = await _returned_by(
         session=session, open_ids={e.conversation_id: e.id or 0 for _c, e, _s, _b in found}
@@ -94,39 +155,8 @@ async def _unanswered(session: AsyncSession, conversation_ids: list[int]) -> dic
     """Per conversation: visitor messages after the last agent message (the unread count)."""
     if not conversation_ids:
         return {}
-    last_agent = (
-        select(Message.conversation_id, func.max(Message.id).label("last_id"))
-        .where(col(Message.conversation_id).in_(conversation_ids), Message.sender == "agent")
-        .group_by(col(Message.conversation_id))
-        .subquery()
-    )
-    query = (
-        select(Message.conversation_id, func.count())
-        .outerjoin(last_agent, last_agent.c.conversation_id == col(Message.conversation_id))
-        .where(
-            col(Message.conversation_id).in_(conversation_ids),
-            Message.sender == "visitor",
-            col(Message.id) > func.coalesce(last_agent.c.last_id, 0),
-        )
-        .group_by(col(Message.conversation_id))
-    )
-    return {cid: int(n) for cid, n in (await session.exec(query)).all()}
-
-
-def _last_body():  # type: ignore[no-untyped-def]
-    """The newest message of the row's conversation that is neither a system line nor an
-    internal note (the preview)."""
-    return (
-        select(Message.body)
-        .where(
-            col(Message.conversation_id) == col(Conversation.id),
-            col(Message.sender).not_in(["system", "note"]),
-        )
-        .order_by(col(Message.id).desc())
-        .limit(1)
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
+    counted = await session.exec(_UNANSWERED, params={"ids": conversation_ids})
+    return {cid: int(n) for cid, n in counted.all()}
 
 
 async def list_bot_conversations(
@@ -134,7 +164,7 @@ async def list_bot_conversations(
 ) -> list[ConversationRow]:
     """Every conversation the bot is handling now, latest activity first (the "All" tab)."""
     query = (
-        select(Conversation, _last_body())
+        select(Conversation, _LAST_BODY)
         .where(Conversation.status == ConversationStatus.BOT.value)
         .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
         .limit(limit)
@@ -165,7 +195,7 @@ async def list_closed(
     one of its escalations): enforced here, not only hidden in the page."""
     text = search.strip()[:100] if isinstance(search, str) else ""
     query = (
-        select(Conversation, _last_body(), StaffUser)
+        select(Conversation, _LAST_BODY, StaffUser)
         .outerjoin(StaffUser, col(StaffUser.id) == col(Conversation.assigned_staff_id))
         .where(col(Conversation.status).in_([s.value for s in CLOSED_STATUSES]))
     )
@@ -205,21 +235,9 @@ async def _returned_by(
     escalation, if anyone: the rejecting agent's own queue must not present it as new."""
     if not open_ids:
         return {}
-    previous_ids = (
-        select(func.max(Escalation.id))
-        .where(
-            col(Escalation.conversation_id).in_(list(open_ids)),
-            col(Escalation.closed_at).is_not(None),
-        )
-        .group_by(col(Escalation.conversation_id))
-    )
-    query = (
-        select(Escalation, StaffUser)
-        .join(StaffUser, col(StaffUser.id) == col(Escalation.claimed_by_id))
-        .where(col(Escalation.id).in_(previous_ids), Escalation.outcome == "rejected")
-    )
     result: dict[int, tuple[int, str]] = {}
-    for escalation, staff in (await session.exec(query)).all():
+    rejected = await session.exec(_RETURNED, params={"ids": list(open_ids)})
+    for escalation, staff in rejected.all():
         if (escalation.id or 0) < open_ids.get(escalation.conversation_id, 0):
             assert staff.id is not None
             result[escalation.conversation_id] = (staff.id, staff.display_name or staff.email)
@@ -227,12 +245,7 @@ async def _returned_by(
 
 
 async def count_unclaimed(*, session: AsyncSession) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(Conversation)
-        .where(Conversation.status == ConversationStatus.PENDING.value)
-    )
-    return int(result.one())
+    return int((await session.exec(_UNCLAIMED)).one())
 
 
 async def previous_conversations(
@@ -242,7 +255,7 @@ async def previous_conversations(
     if not conversation.visitor_id_hash:
         return []
     query = (
-        select(Conversation, _last_body())
+        select(Conversation, _LAST_BODY)
         .where(
             Conversation.visitor_id_hash == conversation.visitor_id_hash,
             col(Conversation.id) != conversation.id,

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handoff_app import db
-from handoff_app.services import conversations, handoff
+from handoff_app.services import conversations, handoff, queue
 from handoff_app.services.access import lock_for_staff
 from handoff_app.services.staff import sign_in, staff_in_transaction
 from tests.conftest import make_staff
@@ -83,3 +83,30 @@ async def test_visitor_messages_and_agent_replies_leave_no_cycles(
     # theirs and does not grow with them (importlib.metadata drops a path lookup now and then).
     assert sum(found.values()) < 20, found
     assert not {"Session", "SessionTransaction", "Connection", "AsyncSession"} & set(found)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_the_live_queues_reads_leave_no_cycles(
+    session: AsyncSession, cycles: Callable[[], Counter[str]]
+) -> None:
+    """What every queue change and preview refresh reads (the rows, the unread counts, who
+    returned a conversation, the unclaimed count)."""
+    ids = []
+    for _ in range(3):
+        started = await conversations.start_conversation(session=session)
+        await conversations.post_visitor_message(session=session, key=started.key, body="hi")
+        await handoff.request_handoff(session=session, conversation=started.conversation)
+        assert started.conversation.id is not None
+        ids.append(started.conversation.id)
+
+    async def read(_n: int) -> None:
+        async with db.open_read_session() as reader:
+            assert len(await queue.list_queue(session=reader)) == 3
+            assert len(await queue.list_queue(session=reader, conversation_ids=ids[:2])) == 2
+            assert await queue.count_unclaimed(session=reader) == 3
+
+    await _repeat(read)
+    cycles()
+    await _repeat(read)
+    found = cycles()
+    assert sum(found.values()) < 20, found
