@@ -11,6 +11,7 @@ conversation repeats: a bare Reflex round trip on the visitor's tab (the floor: 
 handler, no database), an agent reply, a visitor reply. Latency is the time from the send to
 the receiving tab decoding the delta whose ConversationRoom.messages holds the new message.
 Every wait is bounded; the server is always stopped. `--check` exits 1 when a target is missed.
+`--trace PATH` also records where each message's time went (see bench/stage_report.py).
 """
 
 from __future__ import annotations
@@ -116,6 +117,15 @@ async def create_agents(db_url: str, count: int) -> list[str]:
 
 
 _seen_ids = itertools.count(1)
+# with --trace: (kind, key, sent, received) of every probe and message, for bench.stage_report
+_traced: list[tuple[str, str, float, float]] | None = None
+STAGE_TRACE = Path(__file__).resolve().parent / "stage_trace"
+
+
+def _note(kind: str, key: str, sent: float, received: float) -> float:
+    if _traced is not None:
+        _traced.append((kind, key, sent, received))
+    return received - sent
 
 
 async def cycle(pair: Pair, tag: str, think: float, results: Results | None) -> None:
@@ -124,20 +134,20 @@ async def cycle(pair: Pair, tag: str, think: float, results: Results | None) -> 
     seen = next(_seen_ids)
     probe = visitor.expect(lambda d: d.get(rs.VISITOR, {}).get("seen_id") == seen)
     sent = await visitor.send(rs.VISITOR, "note_seen", {"message_id": seen})
-    floor = await bounded(probe) - sent
+    floor = _note("floor", f"seen{seen}", sent, await bounded(probe))
 
     body = f"agent says {tag}"
     # the sender's acknowledgement: its own thread shows the message
     delivered, ack = visitor.expect(carries_message(body)), agent.expect(carries_message(body))
     sent = await agent.send(rs.AGENT_CONVERSATION, "send_reply", {"form": {"body": body}})
-    a2v = await bounded(delivered) - sent
+    a2v = _note("a2v", body, sent, await bounded(delivered))
     await bounded(ack)
     await asyncio.sleep(random.uniform(0, 2 * think))
 
     body = f"visitor says {tag}"
     delivered, ack = agent.expect(carries_message(body)), visitor.expect(carries_message(body))
     sent = await visitor.send(rs.VISITOR, "send", {"form": {"body": body}})
-    v2a = await bounded(delivered) - sent
+    v2a = _note("v2a", body, sent, await bounded(delivered))
     await bounded(ack)
     if results is not None:
         results.floor.append(floor)
@@ -334,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
         "postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards; default SQLite",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--trace",
+        metavar="PATH",
+        help="record each stage of every message to PATH.* (the server's too); then run "
+        "python -m bench.stage_report PATH",
+    )
     args = parser.parse_args(argv)
     if min(args.visitors, args.agents, args.messages, args.active) < 1:
         parser.error("--visitors, --agents, --messages and --active must be at least 1")
@@ -349,16 +365,31 @@ def main(argv: list[str] | None = None) -> int:
             if db_url:
                 postgres.drop_database(args.postgres, db_url)
     ok = report(args, results, min(args.active, args.visitors))
+    if args.trace and _traced is not None:
+        with open(f"{args.trace}.client", "w") as out:
+            out.writelines(f"{k}\t{key}\t{sent:.6f}\t{got:.6f}\n" for k, key, sent, got in _traced)
+        print(f"stages recorded: python -m bench.stage_report {args.trace}")
     return 0 if ok or not args.check else 1
 
 
 def measure(args: argparse.Namespace, db_url: str, tmp: Path) -> Results:
     """Set up the database, start the app on it, measure, stop it."""
+    global _traced
     migrate(db_url)
     run_cli(db_url, "create-owner", "--email", "owner@bench.test", "--password", PASSWORD)
     emails = asyncio.run(create_agents(db_url, args.agents))
+    extra_env: dict[str, str] = {}
+    if args.trace:  # the worker loads bench/stage_trace/sitecustomize.py
+        _traced = []
+        path = os.pathsep.join(p for p in (str(STAGE_TRACE), os.environ.get("PYTHONPATH")) if p)
+        extra_env = {"PYTHONPATH": path, "STAGE_TRACE": str(Path(args.trace).resolve())}
     server = start_app(
-        db_url=db_url, log_path=tmp / "app.log", backend_only=True, port=None, timeout=120
+        db_url=db_url,
+        log_path=tmp / "app.log",
+        backend_only=True,
+        port=None,
+        timeout=120,
+        extra_env=extra_env,
     )
     try:
         server.wait_for_log(MODEL_READY)  # measure a warm server, not its start-up

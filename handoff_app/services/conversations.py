@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -82,23 +83,19 @@ async def get_conversation(*, session: AsyncSession, conversation_id: int) -> Co
     return conversation
 
 
-async def get_conversation_by_key(
-    *, session: AsyncSession, key: object, for_update: bool = False
-) -> Conversation:
-    """The conversation a visitor's key opens; NotFound for a missing or unknown key.
-
-    `for_update` locks the row until commit (a concurrent close waits, or is seen).
-    """
-    if not isinstance(key, str) or not key or len(key) > 200:
+async def get_conversation_by_key(*, session: AsyncSession, key: object) -> Conversation:
+    """The conversation a visitor's key opens; NotFound for a missing or unknown key."""
+    if not _well_formed(key):
         raise NotFound("No conversation for this key.")
     query = select(Conversation).where(Conversation.visitor_key_hash == hash_token(key))
-    if for_update:
-        query = query.with_for_update()
-    result = await session.exec(query)
-    conversation = result.first()
+    conversation = (await session.exec(query)).first()
     if conversation is None:
         raise NotFound("No conversation for this key.")
     return conversation
+
+
+def _well_formed(key: object) -> TypeGuard[str]:
+    return isinstance(key, str) and bool(key) and len(key) <= 200
 
 
 async def post_visitor_message(*, session: AsyncSession, key: object, body: object) -> VisitorPost:
@@ -107,7 +104,7 @@ async def post_visitor_message(*, session: AsyncSession, key: object, body: obje
     The message is committed before any event is published, so nothing a visitor types is lost.
     """
     text = clean_message_body(body)
-    if not isinstance(key, str) or not key or len(key) > 200:
+    if not _well_formed(key):
         raise NotFound("No conversation for this key.")
     # the row locked (a concurrent close waits, or is seen), its status and id only: the ORM
     # row is not needed on a visitor's every message
