@@ -168,3 +168,33 @@ async def test_a_keyword_handoffs_message_never_shows_under_the_bot(server: AppS
         assert shown
     finally:
         await visitor.close()
+
+
+def _clears(tab: rs.ReflexSocket, since: int, box: str) -> list[dict[str, object]]:
+    """The events since `since` that empty the element `box` (Reflex addresses it as a ref)."""
+    ref = "ref_" + box.replace("-", "_")
+    return [
+        e
+        for e in tab.frontend_events[since:]
+        if e.get("name") == "_set_value" and e.get("payload") == {"ref": ref, "value": ""}
+    ]
+
+
+async def test_a_sent_message_clears_its_senders_box_only(
+    active: tuple[rs.ReflexSocket, rs.ReflexSocket],
+) -> None:
+    """The sender's composer is cleared once its message is stored, by one event to the
+    sender's tab; the other tab gets no such event."""
+    visitor, agent = active
+    marks = len(visitor.frontend_events), len(agent.frontend_events)
+    await agent.send(rs.AGENT_CONVERSATION, "send_reply", {"form": {"body": "Let me check"}})
+    await visitor.wait_for(lambda s: "Let me check" in rs.messages_from(s, "agent"))
+    await agent.wait_for(lambda _s: _clears(agent, marks[1], "conversation-reply-box"))
+    await visitor.send(rs.VISITOR, "send", {"form": {"body": "Sure"}})
+    await agent.wait_for(lambda s: "Sure" in rs.messages_from(s, "visitor"))
+    await visitor.wait_for(lambda _s: _clears(visitor, marks[0], "visitor-composer"))
+    await asyncio.sleep(QUIET)
+    assert len(_clears(agent, marks[1], "conversation-reply-box")) == 1
+    assert len(_clears(visitor, marks[0], "visitor-composer")) == 1
+    assert _clears(visitor, marks[0], "conversation-reply-box") == []
+    assert _clears(agent, marks[1], "visitor-composer") == []
