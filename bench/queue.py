@@ -38,7 +38,8 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from bench.client_gc import collector_paused
-from bench.delivery import PASSWORD, WAIT, bounded, create_agents, gather_paced, percentile
+from bench.delivery import PASSWORD, WAIT, bounded, create_agents, gather_paced
+from bench.percentiles import percentile
 from handoff_app.worker_start import READY as MODEL_READY
 from tests.support import reflex_socket as rs
 from tests.support.seed import seed_pending

@@ -17,6 +17,8 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from bench.percentiles import percentile
+
 Record = tuple[float, str, int, str]  # time, stage, task id (gc: generation), key
 
 
@@ -111,11 +113,6 @@ def stages(trace: Trace, kind: str, key: str, sent: float, got: float) -> dict[s
     spans["push -> web server"] = handed - pushed
     spans["web server -> client"] = got - handed
     return spans
-
-
-def percentile(values: list[float], q: float) -> float:
-    ranked = sorted(values)
-    return ranked[min(len(ranked) - 1, int(q / 100 * len(ranked)))] * 1000
 
 
 def report(path: str) -> None:

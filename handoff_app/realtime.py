@@ -479,7 +479,7 @@ _push_here: ContextVar[bool] = ContextVar("handoff_push_here", default=False)
 
 
 @contextmanager
-def pushes_in_this_task() -> Iterator[None]:
+def pushes_in_this_task(sender: str) -> Iterator[None]:
     """Around a background handler's use case (no Reflex state lock held): a message it posts
     reaches the room in the handler's own task, right after the commit, when the room's lane
     is idle, instead of in a task that starts a loop turn later behind whatever is ready.
@@ -487,10 +487,14 @@ def pushes_in_this_task() -> Iterator[None]:
     Only a commit that posted messages and changed nothing else in the conversation is pushed
     this way (`_pushed_here`): one that also changed its status (a claim's "joined" line, a
     keyword's handoff line) keeps to the lane, where the line and its status go out in one
-    push, so the line never shows under the status before it."""
+    push, so the line never shows under the status before it.
+
+    `sender` is the handler's tab (its client token): the room's other tabs get the push
+    first (`room_fanout.sent_from`)."""
     token = _push_here.set(True)
     try:
-        yield
+        with room_fanout.sent_from(sender):
+            yield
     finally:
         _push_here.reset(token)
 

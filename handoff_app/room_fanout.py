@@ -40,6 +40,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from engineio import packet as eio_packet
@@ -52,6 +55,20 @@ from socketio import packet as sio_packet
 
 log = logging.getLogger(__name__)
 _installed = False
+# the tab whose event is pushing (`sent_from`): its own copy of a push goes out last
+_sender: ContextVar[str] = ContextVar("handoff_push_sender", default="")
+
+
+@contextmanager
+def sent_from(token: str) -> Iterator[None]:
+    """Around a tab's handler that pushes what it posted: the other tabs in the room get the
+    packet before this one. The sender already knows what it sent; the others are waiting for
+    it (the packets are handed to the web server one socket after the other)."""
+    reset = _sender.set(token)
+    try:
+        yield
+    finally:
+        _sender.reset(reset)
 
 
 def forget_last_change(state: Any) -> None:
@@ -60,6 +77,20 @@ def forget_last_change(state: Any) -> None:
     previous = getattr(state, "_previous_dirty_vars", None)
     if previous:
         previous.clear()
+
+
+def recipients(linked: Iterable[str], tokens: Any, sender: str) -> tuple[list[str], list[str]]:
+    """The socket ids on this worker of the `linked` tabs, the sender's last, and the tabs
+    whose socket is on another worker (or gone). `tokens` is Reflex's token manager."""
+    here: list[str] = []
+    elsewhere: list[str] = []
+    for token in sorted(linked, key=lambda t: t == sender):  # a stable sort: the sender last
+        record = tokens.token_to_socket.get(token)
+        if record is not None and record.instance_id == tokens.instance_id:
+            here.append(record.sid)
+        else:
+            elsewhere.append(token)
+    return here, elsewhere
 
 
 async def emit_to_linked_tabs(root: Any, room: Any) -> None:
@@ -79,14 +110,7 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
         return
     tokens = namespace._token_manager
     update = StateUpdate(delta=delta)
-    here: list[str] = []  # this worker's sockets
-    elsewhere: list[str] = []  # tabs whose socket is on another worker, or gone
-    for token in list(room._linked_from):
-        record = tokens.token_to_socket.get(token)
-        if record is not None and record.instance_id == tokens.instance_id:
-            here.append(record.sid)
-        else:
-            elsewhere.append(token)
+    here, elsewhere = recipients(room._linked_from, tokens, _sender.get())
     if here:
         # encoded once, queued to every socket in this task (an emit per tab waits a loop
         # turn or more each)

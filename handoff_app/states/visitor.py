@@ -162,7 +162,7 @@ class VisitorState(HistoryMixin, rx.State):
                 clean_message_body(body)
                 if not key:
                     raise NotFound("No conversation yet.")
-                with pushes_in_this_task():  # no state lock is held here
+                with pushes_in_this_task(client):  # no state lock is held here
                     async with open_session() as session:
                         post = await conversations.post_visitor_message(
                             session=session, key=key, body=body
