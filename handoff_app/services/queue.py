@@ -21,11 +21,11 @@ from handoff_app.models import (
     StaffUser,
 )
 
+# Browsers get the queue once per page load and then only the rows that change, so the
+# limit is a safety net, not a cost cap.
 QUEUE_LIMIT = 1000
 BOT_LIST_LIMIT = 200
 PREVIEW_CHARS = 90
-# Browsers get the queue once per page load and then only the rows that change, so the
-# limit is a safety net, not a cost cap.
 
 # The statements the live queue runs on every change (and every preview refresh), built once
 # with their ids as expanding parameters: one built per call made SQLAlchemy objects in
