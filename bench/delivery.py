@@ -10,7 +10,7 @@ the agents' tabs (a queue tab each, and one tab per conversation they hold), put
 conversations into the active state (agents take turns claiming), then in every active
 conversation repeats: a bare Reflex round trip on the visitor's tab (the floor: a trivial
 handler, no database), an agent reply, a visitor reply. Latency is the time from the send to
-the receiving tab decoding the delta whose ConversationRoom.messages holds the new message.
+the receiving tab decoding the delta that carries the new message (live_window.py).
 Every wait is bounded; the server is always stopped. `--check` exits 1 when a target is missed.
 `--trace PATH` also records where each message's time went (see bench/stage_report.py).
 """
@@ -74,7 +74,7 @@ class Pair:
 
 def carries_message(body: str) -> Callable[[rs.State], bool]:
     def match(delta: rs.State) -> bool:
-        messages = delta.get(rs.CONVERSATION_ROOM, {}).get("messages") or []
+        messages = rs.messages_in_delta(delta.get(rs.CONVERSATION_ROOM, {}))
         return any(m.get("body") == body for m in messages)
 
     return match

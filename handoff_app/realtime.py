@@ -46,6 +46,15 @@ from handoff_app.live_changes import (
     record_changes,
     snapshot_of,
 )
+from handoff_app.live_window import (
+    REBASE_DELAY,
+    MessageSlots,
+    add_messages,
+    newest_id,
+    rebase,
+    show_window,
+    wants_rebase,
+)
 from handoff_app.models import (
     BotAttempt,
     Conversation,
@@ -99,17 +108,15 @@ def context_room(conversation_id: int) -> str:
     return f"ctx-{conversation_id}"
 
 
-class ConversationRoom(rx.SharedState):
-    """What everyone in one conversation sees: its status and its newest messages."""
+class ConversationRoom(MessageSlots, rx.SharedState):
+    """What everyone in one conversation sees: its status and its newest messages (never
+    internal notes: the visitor's tab reads this), pushed one at a time (live_window.py)."""
 
     conversation_id: int = 0
     status: str = ""
     agent_label: str = ""
     public_agent_label: str = ""  # what the visitor sees: the owner's agent label, or the name
     assigned_staff_id: int = 0
-    messages: list[MessagePublic] = []  # never internal notes: the visitor's tab reads this
-    # id of the newest message older than `messages` (0: the window starts at the beginning)
-    before_window_id: int = 0
     # the bot's answer while it streams (the stored message replaces it)
     bot_draft: str = ""
     # while in the queue: waiting | busy (deadline passed) | away (nobody available); else ""
@@ -201,8 +208,8 @@ async def fill_conversation_room(
     it has (usually one row); a new or expired room, or `resync`, reloads the whole window.
     Either way the result is what the database holds, in id order, without duplicates.
     """
-    incremental = not resync and room.conversation_id == conversation_id and room.messages
-    after_id = room.messages[-1].id if incremental else 0
+    incremental = not resync and room.conversation_id == conversation_id and newest_id(room)
+    after_id = newest_id(room) if incremental else 0
     async with open_read_session() as session:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
@@ -237,23 +244,13 @@ async def fill_conversation_room(
         room.agent_typing = False
     if incremental and len(rows) <= LIVE_MESSAGE_WINDOW:
         if rows:
-            _append(room, [to_public(m) for m in rows])
+            add_messages(room, [to_public(m) for m in rows])
         return
     if incremental:  # a burst longer than the window: reload it whole
         await fill_conversation_room(room, conversation_id, resync=True)
         return
     older, window = rows[:-LIVE_MESSAGE_WINDOW], rows[-LIVE_MESSAGE_WINDOW:]
-    room.before_window_id = (older[-1].id or 0) if older else 0
-    room.messages = [to_public(m) for m in window]
-
-
-def _append(room: ConversationRoom, new: list[MessagePublic]) -> None:
-    """Add the newest messages, keeping the window at LIVE_MESSAGE_WINDOW."""
-    combined = [*room.messages, *new]
-    dropped = combined[:-LIVE_MESSAGE_WINDOW]
-    if dropped:
-        room.before_window_id = dropped[-1].id
-    room.messages = combined[-LIVE_MESSAGE_WINDOW:]
+    show_window(room, [to_public(m) for m in window], (older[-1].id or 0) if older else 0)
 
 
 def append_posted(room: ConversationRoom, posted: events.MessagePosted) -> bool:
@@ -263,12 +260,12 @@ def append_posted(room: ConversationRoom, posted: events.MessagePosted) -> bool:
     message = posted.message
     if message is None or room.conversation_id != posted.conversation_id:
         return False
-    newest = room.messages[-1].id if room.messages else 0
+    newest = newest_id(room)
     if message.id <= newest:
         return True  # a fill that read the database already shows it
     if newest != posted.previous_id:
         return False
-    _append(room, [message])
+    add_messages(room, [message])
     if room.bot_draft and message.sender == Sender.BOT.value:
         room.bot_draft = ""  # the answer landed
     return True
@@ -536,15 +533,31 @@ async def push_room(conversation_id: int) -> None:
     if work is None:
         return  # an earlier run took it
     status = ""
+    rebase_due = False
 
     async def fill(room: ConversationRoom) -> None:
-        nonlocal status
+        nonlocal status, rebase_due
         if work.refill or not all(append_posted(room, p) for p in work.posted):
             await fill_conversation_room(room, conversation_id, resync=work.resync)
         status = room.status
+        rebase_due = wants_rebase(room)
 
     await _push(ConversationRoom, conversation_room(conversation_id), fill)
+    if rebase_due:
+        _pushes.schedule(f"rebase-{conversation_id}", lambda: push_rebase(conversation_id))
     _schedule_previews(conversation_id, status, preview=bool(work.posted))
+
+
+async def push_rebase(conversation_id: int) -> None:
+    """A moment after the messages that asked for it (live_window.py), on its own: the room's
+    current window becomes its base, so its change slots never run out."""
+    await asyncio.sleep(REBASE_DELAY)
+
+    async def fill(room: ConversationRoom) -> None:
+        if room.conversation_id == conversation_id and room.seq != room.base_seq:
+            rebase(room)
+
+    await _push(ConversationRoom, conversation_room(conversation_id), fill)
 
 
 def _schedule_previews(conversation_id: int, status: str, *, preview: bool) -> None:
@@ -713,8 +726,9 @@ _typing_timers: dict[str, asyncio.TimerHandle] = {}
 
 async def push_draft(draft: events.BotDraft) -> None:
     async def fill(room: ConversationRoom) -> None:
-        newest = room.messages[-1].id if room.messages else 0
-        current = room.conversation_id == draft.conversation_id and newest <= draft.after_id
+        current = (
+            room.conversation_id == draft.conversation_id and newest_id(room) <= draft.after_id
+        )
         text = draft.text if current else ""
         if room.bot_draft != text:
             room.bot_draft = text

@@ -7,9 +7,32 @@ from typing import Any
 
 import reflex as rx
 from reflex_base.vars.base import Var, VarData
+from reflex_base.vars.function import FunctionStringVar, FunctionVar
 
 from handoff_app.components.markdown import message_markdown
+from handoff_app.live_window import SLOT_NAMES
 from handoff_app.models import MessagePublic
+
+# (base, base_seq, ...slots) -> the messages to show: the room's base window with every change
+# newer than it applied by message id, in id order (live_window.py; `shown` is the same rule)
+MERGE_JS = """(base, baseSeq, ...slots) => {
+  const newer = slots.filter((s) => s && s.seq > baseSeq);
+  if (newer.length === 0) return base;
+  const rows = new Map(base.map((m) => [m.id, m]));
+  for (const s of newer.sort((a, b) => a.seq - b.seq)) rows.set(s.row.id, s.row);
+  return [...rows.values()].sort((a, b) => a.id - b.id);
+}"""
+_merge: FunctionVar[Any] = FunctionStringVar.create(MERGE_JS)
+
+
+def live_messages() -> Var:
+    """The conversation room's messages as the browser shows them (see live_window.py)."""
+    from handoff_app.realtime import ConversationRoom
+
+    slots = [getattr(ConversationRoom, name) for name in SLOT_NAMES]
+    return _merge.call(ConversationRoom.messages, ConversationRoom.base_seq, *slots).to(
+        list[MessagePublic]
+    )
 
 
 def message_time(created_at: Any) -> rx.Component:
@@ -164,10 +187,11 @@ def message_thread(
     from handoff_app.realtime import ConversationRoom
 
     loaded_any = history.earlier.length() > 0
+    messages = live_messages()
     live = (
-        ConversationRoom.messages
+        messages
         if notes is None
-        else _with_notes(ConversationRoom.messages, notes, ConversationRoom.before_window_id)
+        else _with_notes(messages, notes, ConversationRoom.before_window_id)
     )
     agent_typing = (
         rx.cond(

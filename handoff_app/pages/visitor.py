@@ -6,6 +6,7 @@ import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
 from handoff_app.components.composer import message_box
+from handoff_app.components.messages import live_messages
 from handoff_app.models import MessagePublic
 from handoff_app.realtime import ConversationRoom
 from handoff_app.states.visitor import COMPOSER_ID, VisitorState
@@ -327,7 +328,7 @@ def _rating(message: MessagePublic) -> rx.Component:
 
 def _welcome() -> rx.Component:
     return rx.cond(
-        ConversationRoom.messages.length() == 0,  # type: ignore[attr-defined]
+        live_messages().length() == 0,  # type: ignore[attr-defined]
         rx.box(
             rx.text("Hi! I'm the AI assistant.", size="3", weight="medium"),
             rx.text(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import reflex as rx
 
 from handoff_app.db import open_read_session
+from handoff_app.live_window import newest_id
 from handoff_app.models import MessagePublic
 from handoff_app.realtime import ConversationRoom
 from handoff_app.services.transcript import LIVE_MESSAGE_WINDOW, list_messages, to_public
@@ -71,7 +72,7 @@ class HistoryMixin(rx.State, mixin=True):
         """Load what slid out of the live window after this tab loaded earlier messages."""
         conversation_id = await self._history_conversation_id()
         room = await self.get_state(ConversationRoom)
-        if conversation_id is None or not self.earlier or not room.messages:
+        if conversation_id is None or not self.earlier or not newest_id(room):
             return
         async with open_read_session() as session:
             gap = await list_messages(

@@ -22,6 +22,7 @@ from handoff_app.services.errors import NotFound, ServiceError
 from handoff_app.services.workspace import get_workspace_settings, talk_button_shown
 from handoff_app.states.background_rounds import nothing_to_flush, tab_only_first
 from handoff_app.states.history import HistoryMixin
+from handoff_app.states.sent_box import clear_sent
 from handoff_app.states.tab_order import tab_lock
 
 COMPOSER_ID = "visitor-composer"
@@ -184,7 +185,7 @@ class VisitorState(HistoryMixin, rx.State):
                     self.bot_typing = post.bot_should_reply
             else:
                 nothing_to_flush(self)
-        clear = rx.set_value(COMPOSER_ID, "")
+        clear = clear_sent(COMPOSER_ID, str(body))
         if not post.bot_should_reply:
             return clear
         return [clear, VisitorState.answer_as_bot]  # type: ignore[list-item]

@@ -244,6 +244,37 @@ def test_hand_back_to_bot_resumes_the_bot_with_the_hand_back_in_its_history(
     ).to_be_visible()
 
 
+def test_a_long_quick_exchange_stays_whole_and_in_order_on_both_pages(
+    app_server: AppServer, staff: dict[str, Staff], new_page: NewPage
+) -> None:
+    """Messages reach the tabs one at a time, as changes to the room's window, which the room
+    rebases now and then (handoff_app/live_window.py): a burst longer than its 16 change slots,
+    then replies one by one, must show every message once, in order, on both pages."""
+    visitor = open_escalated_conversation(app_server, new_page, keyword=True)
+    ana = new_page()
+    sign_in(ana, app_server, staff["ana"])
+    queue_row(ana, newest_pending(ana)).click()
+    ana.get_by_test_id("conversation-claim-button").click()
+    expect_state(visitor, "active")
+    burst = [f"Step {n} of the burst" for n in range(1, 21)]
+    for text in burst:  # typed as fast as the page takes them
+        agent_says(ana, text)
+    expect(visitor.get_by_test_id("visitor-message").filter(has_text=burst[-1])).to_be_visible()
+    for n in range(1, 6):
+        visitor_says(visitor, f"Reply {n} from the visitor")
+        expect(
+            ana.get_by_test_id("conversation-message").filter(has_text=f"Reply {n} from")
+        ).to_be_visible()
+    ana.wait_for_timeout(800)  # past the room's deferred rebase
+    for page, testid in ((visitor, "visitor-message"), (ana, "conversation-message")):
+        ids = [int(i) for i in message_ids(page, testid)]
+        assert ids == sorted(set(ids)), "each message once, in order"
+        texts = page.get_by_test_id(testid).all_inner_texts()
+        shown = [t for t in burst if any(t in x for x in texts)]
+        assert shown == burst
+    assert message_ids(visitor, "visitor-message") == message_ids(ana, "conversation-message")
+
+
 def test_bad_visitor_input_is_refused_with_a_hint_and_kept_in_the_box(
     app_server: AppServer, new_page: NewPage
 ) -> None:

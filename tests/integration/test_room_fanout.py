@@ -9,6 +9,7 @@ must send the agent's tab nothing, while every change still arrives on both tabs
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -138,7 +139,7 @@ async def test_a_claims_joined_line_never_shows_under_waiting(server: AppServer)
         for arrival in visitor.arrivals[since:]:
             changes = arrival.delta.get(rs.CONVERSATION_ROOM, {})
             status = changes.get("status", status)
-            for message in changes.get("messages") or []:
+            for message in rs.messages_in_delta(changes):
                 body = message["body"]
                 if body == "First words" or (message["sender"] == "system" and "joined" in body):
                     shown.add(body)
@@ -161,7 +162,7 @@ async def test_a_keyword_handoffs_message_never_shows_under_the_bot(server: AppS
         for arrival in visitor.arrivals[since:]:
             changes = arrival.delta.get(rs.CONVERSATION_ROOM, {})
             status = changes.get("status", status)
-            for message in changes.get("messages") or []:
+            for message in rs.messages_in_delta(changes):
                 if message["sender"] == "system" and "connecting you" in message["body"]:
                     shown = True
                     assert status == "pending", status
@@ -171,12 +172,13 @@ async def test_a_keyword_handoffs_message_never_shows_under_the_bot(server: AppS
 
 
 def _clears(tab: rs.ReflexSocket, since: int, box: str) -> list[dict[str, object]]:
-    """The events since `since` that empty the element `box` (Reflex addresses it as a ref)."""
-    ref = "ref_" + box.replace("-", "_")
+    """The events since `since` that empty the element `box` if it still holds what was
+    sent (handoff_app/states/sent_box.py)."""
     return [
         e
         for e in tab.frontend_events[since:]
-        if e.get("name") == "_set_value" and e.get("payload") == {"ref": ref, "value": ""}
+        if e.get("name") == "_call_script"
+        and f"document.getElementById({json.dumps(box)})" in str(e.get("payload"))
     ]
 
 

@@ -65,7 +65,7 @@ def assert_no_room_data(tab: rs.ReflexSocket) -> None:
     """Hydration sends the rooms' defaults; nothing of a real room may follow."""
     conv_room = tab.state.get(rs.CONVERSATION_ROOM, {})
     assert conv_room.get("conversation_id", 0) == 0
-    assert conv_room.get("messages", []) == []
+    assert rs.shown_messages(tab.state) == []
     assert conv_room.get("status", "") == ""
     assert tab.state.get(rs.STAFF_LISTS, {}).get("queue", {}).get("rows", []) == []
     assert rs.change_slots(tab.state) == []

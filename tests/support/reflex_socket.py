@@ -16,6 +16,8 @@ from typing import Any
 
 import socketio
 
+from handoff_app.live_window import SLOT_NAMES, shown
+
 ROOT = "reflex___state____state"
 SHARED = f"{ROOT}.reflex___istate___shared____shared_state_base_internal"
 VISITOR = f"{ROOT}.handoff_app___states___visitor____visitor_state"
@@ -289,5 +291,22 @@ async def open_agent_conversation(
     return tab
 
 
+def shown_messages(state: State) -> list[dict[str, Any]]:
+    """The messages the tab shows: the room's base window and its later changes, merged as
+    the browser merges them (handoff_app/live_window.py)."""
+    return shown(room(state))
+
+
 def messages_from(state: State, sender: str) -> list[str]:
-    return [m["body"] for m in room(state).get("messages", []) if m["sender"] == sender]
+    return [m["body"] for m in shown_messages(state) if m["sender"] == sender]
+
+
+def messages_in_delta(changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages one delta of the conversation room carries: a new base window, and the
+    changes (one message each) it puts in the room's slots."""
+    carried = list(changes.get("messages") or [])
+    for name in SLOT_NAMES:
+        slot = changes.get(name)
+        if slot and slot.get("row"):
+            carried.append(slot["row"])
+    return carried
