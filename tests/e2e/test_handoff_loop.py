@@ -74,6 +74,20 @@ def open_escalated_conversation(
     return visitor
 
 
+def claimed_by_ana(
+    app_server: AppServer, staff: dict[str, Staff], new_page: NewPage
+) -> tuple[Page, Page]:
+    """A visitor who asked for a human by keyword, and Ana's page on the conversation she
+    claimed from the queue."""
+    visitor = open_escalated_conversation(app_server, new_page, keyword=True)
+    ana = new_page()
+    sign_in(ana, app_server, staff["ana"])
+    queue_row(ana, newest_pending(ana)).click()
+    ana.get_by_test_id("conversation-claim-button").click()
+    expect_state(visitor, "active")
+    return visitor, ana
+
+
 def test_first_run_owner_was_created_from_login_and_login_now_asks_to_sign_in(
     app_server: AppServer, staff: dict[str, Staff], new_page: NewPage
 ) -> None:
@@ -221,12 +235,7 @@ def test_second_agent_claim_is_refused_naming_the_winner(
 def test_hand_back_to_bot_resumes_the_bot_with_the_hand_back_in_its_history(
     app_server: AppServer, staff: dict[str, Staff], new_page: NewPage
 ) -> None:
-    visitor = open_escalated_conversation(app_server, new_page, keyword=True)
-    ana = new_page()
-    sign_in(ana, app_server, staff["ana"])
-    queue_row(ana, newest_pending(ana)).click()
-    ana.get_by_test_id("conversation-claim-button").click()
-    expect_state(visitor, "active")
+    visitor, ana = claimed_by_ana(app_server, staff, new_page)
     ana.get_by_test_id("conversation-handback-button").click()
     expect_state(visitor, "bot")
     expect(
@@ -250,12 +259,7 @@ def test_a_long_quick_exchange_stays_whole_and_in_order_on_both_pages(
     """Messages reach the tabs one at a time, as changes to the room's window, which the room
     rebases now and then (handoff_app/live_window.py): a burst longer than its 16 change slots,
     then replies one by one, must show every message once, in order, on both pages."""
-    visitor = open_escalated_conversation(app_server, new_page, keyword=True)
-    ana = new_page()
-    sign_in(ana, app_server, staff["ana"])
-    queue_row(ana, newest_pending(ana)).click()
-    ana.get_by_test_id("conversation-claim-button").click()
-    expect_state(visitor, "active")
+    visitor, ana = claimed_by_ana(app_server, staff, new_page)
     burst = [f"Step {n} of the burst" for n in range(1, 21)]
     for text in burst:  # typed as fast as the page takes them
         agent_says(ana, text)
