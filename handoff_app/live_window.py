@@ -79,9 +79,11 @@ def newest_id(room: MessageSlots) -> int:
 
 
 def show_window(room: MessageSlots, window: list[MessagePublic], before_id: int) -> None:
-    """Show exactly `window` (a fresh read: the newest messages, in id order), at once."""
+    """Show `window` (a fresh read: the newest messages, in id order; `before_id` the newest
+    one older than them), at once. Longer than LIVE_MESSAGE_WINDOW, only its newest are kept."""
+    dropped = window[:-LIVE_MESSAGE_WINDOW]
     room._window = list(window[-LIVE_MESSAGE_WINDOW:])
-    room._before_id = before_id
+    room._before_id = dropped[-1].id if dropped else before_id
     rebase(room)
 
 

@@ -112,6 +112,10 @@ def test_a_full_reload_shows_exactly_what_was_read() -> None:
     show_window(room, [_message(n) for n in (4, 5, 6)], 3)
     assert _shown_ids(room) == [4, 5, 6]
     assert room.before_window_id == 3
+    # a read longer than the window keeps its newest, and the boundary follows them
+    show_window(room, [_message(n) for n in range(1, LIVE_MESSAGE_WINDOW + 3)], 0)
+    assert _shown_ids(room) == list(range(3, LIVE_MESSAGE_WINDOW + 3))
+    assert room.before_window_id == 2
 
 
 def test_shown_ignores_empty_slots_and_a_room_with_nothing() -> None:
