@@ -34,7 +34,7 @@ from handoff_app.services.errors import NotFound, PermissionDenied, ServiceError
 from handoff_app.services.staff import staff_in_transaction
 from handoff_app.states.background_rounds import nothing_to_flush, tab_only_first
 from handoff_app.states.history import HistoryMixin
-from handoff_app.states.sent_box import clear_sent
+from handoff_app.states.sent_box import box_value, clear_sent
 from handoff_app.states.staff_auth import (
     StaffAuthState,
     refuse_page,
@@ -242,7 +242,8 @@ class AgentConversationState(HistoryMixin, rx.State):
         staff = await self._act(notes.post_note if note else handoff.post_agent_reply, body=body)
         if staff is None:
             return None  # (a sent reply ends the typing indicator: see realtime.py)
-        return [clear_sent(REPLY_BOX_ID, str(body)), REPLY_DRAFT.push("")]
+        # after the clear, the "/" menu follows what the box holds: text typed meanwhile stays
+        return [clear_sent(REPLY_BOX_ID, str(body)), REPLY_DRAFT.push(box_value(REPLY_BOX_ID))]
 
     def _expand_canned(self, body: str) -> str | None:
         """The canned response a lone "/name" (or the one name it starts) stands for."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -10,7 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    WebSocketRoute,
+    expect,
+    sync_playwright,
+)
 
 from tests.support.server import AppServer, migrate, run_cli, start_app
 
@@ -103,6 +111,44 @@ def new_page(browser: Browser) -> Iterator[object]:
     yield make
     for context in contexts:
         context.close()
+
+
+class HeldSocket:
+    """The page's websocket to the app, through Playwright: what the page sends passes at once;
+    what the server sends can be held back (`hold`) and delivered later, in order (`release`).
+    Makes "the answer arrives after the person has typed on" happen every time, not by luck.
+    Install on a new page before it opens the app, and move within the app by its own links:
+    a reload's new socket reaches the server before the routed old one is closed there, and
+    Reflex then gives the tab a new token (a duplicate tab)."""
+
+    def __init__(self, page: Page) -> None:
+        self.holding = False
+        self.held: list[str | bytes] = []
+        self._page_side: WebSocketRoute | None = None
+        page.route_web_socket(re.compile(r"/_event"), self._route)
+
+    def _route(self, ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(server.send)
+
+        def from_server(message: str | bytes) -> None:
+            if self.holding:
+                self.held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(from_server)
+        self._page_side = ws
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def release(self) -> None:
+        assert self._page_side is not None, "the page never opened its socket"
+        self.holding = False
+        for message in self.held:
+            self._page_side.send(message)
+        self.held.clear()
 
 
 def sign_in(page: Page, server: AppServer, who: Staff) -> None:

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from handoff_app.components.composer import TYPING_EVERY_MS
-from tests.e2e.conftest import Staff, screenshot, sign_in
+from tests.e2e.conftest import HeldSocket, Staff, screenshot, sign_in
 from tests.e2e.test_handoff_loop import (
     agent_says,
     expect_state,
@@ -415,9 +415,63 @@ def test_canned_responses_are_managed_on_the_queue_and_inserted_with_a_slash(
             0
         )
     finally:  # the app server is shared by every browser test: leave no canned response
-        ana.goto(f"{app_server.url}/agent")
-        section = ana.get_by_test_id("canned-section")
-        section.locator('[data-testid="canned-row"][data-name="refund-policy"]').get_by_test_id(
-            "canned-delete-button"
-        ).click()
-        expect(section.get_by_test_id("canned-row")).to_have_count(0)
+        delete_canned(ana, app_server, "refund-policy")
+
+
+def add_canned(page: Page, name: str, body: str) -> None:
+    section = page.get_by_test_id("canned-section")
+    section.get_by_test_id("canned-name-input").fill(name)
+    section.get_by_test_id("canned-body-input").fill(body)
+    section.get_by_test_id("canned-save-button").click()
+    expect(section.locator(f'[data-testid="canned-row"][data-name="{name}"]')).to_be_visible()
+
+
+def delete_canned(page: Page, app_server: AppServer, name: str) -> None:
+    page.goto(f"{app_server.url}/agent")
+    section = page.get_by_test_id("canned-section")
+    section.locator(f'[data-testid="canned-row"][data-name="{name}"]').get_by_test_id(
+        "canned-delete-button"
+    ).click()
+    expect(section.get_by_test_id("canned-row")).to_have_count(0)
+
+
+def test_a_late_answer_to_a_send_keeps_what_the_agent_typed_since(
+    app_server: AppServer, staff: dict[str, Staff], new_page: NewPage
+) -> None:
+    """The reply box keeps its text until the server has stored the reply (a refused reply
+    stays to be fixed). The server's answer is held back here until the agent has typed the
+    start of a canned response over the sent text: the box keeps it and so does the "/" menu."""
+    visitor = open_escalated_conversation(app_server, new_page, keyword=False)
+    ana = new_page()
+    socket = HeldSocket(ana)
+    sign_in(ana, app_server, staff["ana"])
+    add_canned(ana, "late-answer", "We answer within the hour.")
+    try:
+        rows = ana.locator('[data-testid="queue-row"][data-status="pending"]')
+        expect(rows.first).to_be_visible()
+        rows.last.click()  # within the app: the same socket
+        ana.get_by_test_id("conversation-claim-button").click()
+        expect(ana.get_by_test_id("conversation-claimed-by")).to_contain_text("Ana")
+        box = ana.get_by_test_id("conversation-reply-input")
+        box.fill("Let me check that for you.")
+        socket.hold()
+        box.press("Enter")
+        expect(
+            visitor.get_by_test_id("visitor-message").filter(has_text="Let me check that")
+        ).to_be_visible()  # stored and pushed: only the sender's own answer is held
+        ana.wait_for_timeout(300)
+        expect(box).to_have_value("Let me check that for you.")
+        box.fill("")  # the agent types over the sent text
+        box.press_sequentially("/late", delay=40)
+        option = ana.get_by_test_id("conversation-canned-option")
+        expect(option).to_have_count(1)
+        socket.release()
+        ana.wait_for_timeout(500)  # the answer's events have run
+        expect(box).to_have_value("/late")
+        expect(option).to_have_count(1)
+        expect(option).to_have_attribute("data-name", "late-answer")
+    finally:
+        socket.release()
+        cleaner = new_page()  # a page of its own: the routed one is left as it is
+        sign_in(cleaner, app_server, staff["ana"])
+        delete_canned(cleaner, app_server, "late-answer")
