@@ -31,9 +31,10 @@ message 2 ms after the first. The shortcut is exact while no state outside the r
 a var from them (the tabs' own states have no such computed vars; a room delta carries only
 the room's own vars, which is all Reflex's per-tab delta would carry).
 
-The packet is handed to each socket's send queue in the pushing task (`send_to_sockets`):
-socket.io's own emit starts a task per recipient and waits for them all, which costs the push
-a turn of the event loop, behind whatever else is ready, before any socket has the packet.
+The packet is handed to each socket in the pushing task (`send_to_sockets`): socket.io's own
+emit starts a task per recipient and waits for them all, which costs the push a turn of the
+event loop, behind whatever else is ready, before any socket has the packet. An idle
+websocket gets it at once, without its writer task's turns (`direct_socket_send`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ from reflex.istate.shared import SharedState, SharedStateBaseInternal
 from reflex.state import StateUpdate
 from reflex.utils.prerequisites import get_app
 from socketio import packet as sio_packet
+
+from handoff_app import direct_socket_send
+from handoff_app.direct_socket_send import send_now
 
 log = logging.getLogger(__name__)
 _installed = False
@@ -114,8 +118,9 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
     if here:
         # encoded once, queued to every socket in this task (an emit per tab waits a loop
         # turn or more each)
-        await send_to_sockets(namespace, str(SocketEvent.EVENT), update, here)
-        await writers_flushed()
+        queued = await send_to_sockets(namespace, str(SocketEvent.EVENT), update, here)
+        if queued:
+            await writers_flushed()
     for token in elsewhere:  # relayed through Redis to the worker holding the socket
         try:
             if await tokens.is_token_connected(token):
@@ -124,25 +129,34 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
             log.exception("push to tab %s on another worker failed", token)
 
 
-async def send_to_sockets(namespace: Any, event: str, data: Any, sids: list[str]) -> None:
+async def send_to_sockets(namespace: Any, event: str, data: Any, sids: list[str]) -> bool:
     """What `namespace.emit(event, data, to=sids)` does on one worker without a message
-    queue (python-socketio's AsyncManager.emit, no callback): one packet, encoded once, put on
-    each connected socket's send queue. Unlike AsyncManager.emit it starts no task per
-    recipient: each send only appends to an unbounded queue, so the packets are queued before
-    this returns, and the sockets' writers send them on the loop's next turn."""
+    queue (python-socketio's AsyncManager.emit, no callback): one packet, encoded once, for
+    each connected socket. Unlike AsyncManager.emit it starts no task per recipient: an idle
+    websocket gets the packet at once (`direct_socket_send.send_now`), any other socket's
+    send queue has it before this returns. True if some packet was queued: the sockets'
+    writers send it on the loop's next turns (`writers_flushed`)."""
     server = namespace.server
     name = namespace.namespace
     encoded = server.packet_class(sio_packet.EVENT, namespace=name, data=[event, data]).encode()
-    packets = [
-        eio_packet.Packet(eio_packet.MESSAGE, part)
-        for part in (encoded if isinstance(encoded, list) else [encoded])
-    ]
+    parts = encoded if isinstance(encoded, list) else [encoded]
+    packets = [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
+    queued = False
     for sid in sids:
         eio_sid = server.manager.eio_sid_from_sid(sid, name)
         if eio_sid is None:  # disconnected since the room listed it
             continue
-        for part in packets:
-            await server._send_eio_packet(eio_sid, part)
+        try:
+            socket = server.eio._get_socket(eio_sid)
+        except KeyError:  # closed meanwhile
+            continue
+        if len(packets) == 1:
+            queued |= not await send_now(socket, packets[0])
+            continue
+        for part in packets:  # a packet with attachments: its parts stay together, in order
+            await socket.send(part)
+        queued = True
+    return queued
 
 
 # Loop turns an engineio socket's writer task takes from a packet put on its queue to the
@@ -175,6 +189,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    direct_socket_send.install()
     patch_linked = SharedStateBaseInternal._internal_patch_linked_state
     update_others = shared._do_update_other_tokens
 
