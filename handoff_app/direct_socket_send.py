@@ -7,21 +7,27 @@ arrived during this one's write runs its handler, a millisecond or two, in front
 delivery. Under the delivery benchmark's load that wait was the largest part of the slowest
 messages' gap to a bare event (1.3 ms of their 8).
 
-`install()` (once per worker) wraps each websocket engineio opens: its sends are serialised
-by a lock, which is FIFO, so the writer's sends and ours go out in the order they are called,
-and the socket remembers its websocket. `send_now` then sends on the websocket directly when
-nothing is ahead of the packet: the socket's queue is empty and its writer is waiting on it
-(not in the middle of a batch it already took out). Otherwise, and for a socket that is not
-(or no longer) a plain websocket, it queues the packet as engineio's own `send` does.
-python-engineio is pinned in requirements.txt; tests/unit/test_direct_socket_send.py checks
-this against its code.
+`install()` (once per worker) gives each websocket engineio opens a `WebSocketSends`: every
+send on it, the writer's and ours, takes a turn (`SendOrder`, first come first served), so they
+reach the web server in the order they were asked for, one at a time as engineio's writer
+sends them. `send_now` starts a packet's send on the spot when nothing is ahead of it: the
+socket's queue is empty, its writer is waiting on it (not in the middle of a batch it already
+took out) and no send holds or waits for a turn. The ASGI server's `send` is called right
+there (granian starts writing the frame when it is called); its completion is awaited in a
+task of its own, so a client that stopped reading holds up only its own socket, never the
+pusher (which holds the room's lock) or the room's other tabs, and a pusher cancelled after
+`send_now` returned takes nothing back. Otherwise the packet is queued as engineio's own
+`send` does. python-engineio is pinned in requirements.txt; tests/unit/test_direct_socket_send.py
+checks this against its socket, writer and ASGI driver.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections import deque
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from engineio import packet as eio_packet
@@ -29,20 +35,118 @@ from engineio.async_socket import AsyncSocket
 
 log = logging.getLogger(__name__)
 
-_WEBSOCKET = "_handoff_websocket"
+_SENDS = "_handoff_sends"
+# How long a packet sent `after` others waits for them at most: far above a frame's usual
+# write (microseconds), short for a client that stopped reading.
+AFTER_WAIT_S = 0.02
 _installed = False
 
 
-def serialise_sends(ws: Any) -> None:
-    """Make `ws.send` take a per-socket lock: concurrent senders go out in call order."""
-    send: Callable[[Any], Awaitable[Any]] = ws.send
-    lock = asyncio.Lock()
+class SendOrder:
+    """Turns to send on one websocket: one at a time, first asked, first served."""
 
-    async def send_in_turn(message: Any) -> Any:
-        async with lock:
-            return await send(message)
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: deque[asyncio.Future[None]] = deque()
 
-    ws.send = send_in_turn
+    def try_take(self) -> bool:
+        """Take the turn now if nobody holds it or waits for it."""
+        if self._held or self._waiting:
+            return False
+        self._held = True
+        return True
+
+    async def take(self) -> None:
+        if self.try_take():
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # it was handed the turn: pass it on
+                self.give_back()
+            elif turn in self._waiting:
+                self._waiting.remove(turn)
+            raise
+
+    def give_back(self) -> None:
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the turn passes to it, still held
+                return
+        self._held = False
+
+
+class WebSocketSends:
+    """One websocket's sends in turn; replaces the engineio ASGI driver's `ws.send`."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.driver_send = ws.send
+        self.order = SendOrder()
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def send_in_turn(self, message: Any) -> None:
+        await self.order.take()
+        try:
+            await self.driver_send(message)
+        finally:
+            self.order.give_back()
+
+    def start(
+        self, text: str, after: Sequence[asyncio.Future[None]] = ()
+    ) -> asyncio.Task[None] | None:
+        """Start sending `text` now if no send holds or waits for a turn (else None); the send
+        ends, and gives its turn back, in a task of its own, which is returned. What the
+        engineio ASGI driver's `send` does with a text, without waiting for the web server.
+
+        With `after` (other sockets' sends still being written), the turn is taken now, so
+        nothing overtakes this packet on its socket, and the send starts once those are
+        written (at most AFTER_WAIT_S later)."""
+        if not self.order.try_take():
+            return None
+        pending = [future for future in after if not future.done()]
+        if pending:
+            return self._keep(asyncio.ensure_future(self._send_after(pending, text)))
+        try:
+            sending = self.asgi_send(text)
+        except Exception:
+            self.order.give_back()
+            return self._lost()
+        return self._keep(asyncio.ensure_future(self._finish(sending)))
+
+    def asgi_send(self, text: str) -> Awaitable[Any]:
+        return self.ws.asgi_send({"type": "websocket.send", "bytes": None, "text": text})
+
+    async def _send_after(self, pending: list[asyncio.Future[None]], text: str) -> None:
+        try:
+            await asyncio.wait(pending, timeout=AFTER_WAIT_S)
+            sending = self.asgi_send(text)
+        except BaseException:
+            self.order.give_back()
+            raise
+        await self._finish(sending)
+
+    def _keep(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        self._finishing.add(task)  # a task nobody awaits is kept until it is done
+        task.add_done_callback(self._finishing.discard)
+        return task
+
+    async def _finish(self, sending: Awaitable[Any]) -> None:
+        try:
+            await sending
+        except Exception:
+            self._lost()
+        finally:
+            self.order.give_back()
+
+    def _lost(self) -> asyncio.Task[None]:
+        """A send failed: close the websocket, as engineio's writer does when its own send
+        fails; the tab reconnects and loads its state afresh."""
+        log.debug("direct send failed; closing the websocket", exc_info=True)
+        return self._keep(asyncio.ensure_future(self.ws.close()))  # its close swallows errors
 
 
 def install() -> None:
@@ -54,13 +158,15 @@ def install() -> None:
     handle = AsyncSocket._websocket_handler
 
     async def _websocket_handler(self: AsyncSocket, ws: Any) -> Any:
-        serialise_sends(ws)
-        setattr(self, _WEBSOCKET, ws)
+        sends = WebSocketSends(ws)
+        ws.send = sends.send_in_turn
+        setattr(self, _SENDS, sends)
         try:
             return await handle(self, ws)
         finally:
-            if getattr(self, _WEBSOCKET, None) is ws:
-                setattr(self, _WEBSOCKET, None)
+            if getattr(self, _SENDS, None) is sends:
+                setattr(self, _SENDS, None)
+            vars(ws).pop("send", None)  # no cycle ws -> sends -> ws left for the collector
 
     AsyncSocket._websocket_handler = _websocket_handler  # type: ignore[method-assign]
 
@@ -72,26 +178,30 @@ def writer_is_waiting(queue: asyncio.Queue[Any]) -> bool:
     return queue.empty() and any(not getter.done() for getter in getters)
 
 
-def idle_websocket(socket: AsyncSocket) -> Any | None:
-    """The socket's websocket if a packet can go to it now, ahead of nothing."""
-    ws = getattr(socket, _WEBSOCKET, None)
-    if ws is None or not socket.upgraded or socket.upgrading or socket.closing or socket.closed:
+def idle_websocket(socket: AsyncSocket) -> WebSocketSends | None:
+    """The socket's websocket sends if a packet can go now, ahead of nothing queued."""
+    sends: WebSocketSends | None = getattr(socket, _SENDS, None)
+    if sends is None or not socket.upgraded or socket.upgrading or socket.closing:
         return None
-    return ws if writer_is_waiting(socket.queue) else None
+    if socket.closed or not hasattr(sends.ws, "asgi_send"):
+        return None
+    last_ping = socket.last_ping  # engineio's send closes a socket whose pings stopped
+    if last_ping and time.time() - last_ping > socket.server.ping_timeout:
+        return None
+    return sends if writer_is_waiting(socket.queue) else None
 
 
-async def send_now(socket: AsyncSocket, pkt: eio_packet.Packet) -> bool:
-    """Send `pkt` on the socket's websocket now if nothing is ahead of it, else queue it as
-    engineio would. True when it was sent directly."""
-    ws = idle_websocket(socket)
-    if ws is None:
+async def send_now(
+    socket: AsyncSocket, pkt: eio_packet.Packet, after: Sequence[asyncio.Future[None]] = ()
+) -> asyncio.Task[None] | None:
+    """Start sending `pkt` on the socket's websocket now if nothing is ahead of it (once the
+    sends `after` are written, see `WebSocketSends.start`), and return the end of that send;
+    else queue it as engineio would, and return None."""
+    sends = idle_websocket(socket)
+    encoded = pkt.encode()
+    started = None
+    if sends is not None and isinstance(encoded, str):
+        started = sends.start(encoded, after)
+    if started is None:
         await socket.send(pkt)
-        return False
-    if not await socket.check_ping_timeout():  # what engineio's send checks first
-        return True
-    try:
-        await ws.send(pkt.encode())
-    except Exception:  # the connection is going: its reader closes the socket, as when the
-        # writer's send fails
-        log.debug("direct send to %s failed", socket.sid, exc_info=True)
-    return True
+    return started

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -475,8 +475,8 @@ _room_work: dict[int, RoomWork] = {}
 _push_here: ContextVar[bool] = ContextVar("handoff_push_here", default=False)
 
 
-@contextmanager
-def pushes_in_this_task(sender: str) -> Iterator[None]:
+@asynccontextmanager
+async def pushes_in_this_task(sender: str) -> AsyncIterator[None]:
     """Around a background handler's use case (no Reflex state lock held): a message it posts
     reaches the room in the handler's own task, right after the commit, when the room's lane
     is idle, instead of in a task that starts a loop turn later behind whatever is ready.
@@ -487,7 +487,8 @@ def pushes_in_this_task(sender: str) -> Iterator[None]:
     push, so the line never shows under the status before it.
 
     `sender` is the handler's tab (its client token): the room's other tabs get the push
-    first (`room_fanout.sent_from`)."""
+    first (`room_fanout.sent_from`), and the push goes on once their frames are written
+    (`room_fanout.deliveries_written`)."""
     token = _push_here.set(True)
     try:
         with room_fanout.sent_from(sender):

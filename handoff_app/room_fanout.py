@@ -44,6 +44,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from engineio import packet as eio_packet
@@ -61,6 +62,13 @@ log = logging.getLogger(__name__)
 _installed = False
 # the tab whose event is pushing (`sent_from`): its own copy of a push goes out last
 _sender: ContextVar[str] = ContextVar("handoff_push_sender", default="")
+# the sends to the room's other tabs that this handler's pushes started (`sent_from`)
+_deliveries: ContextVar[list[asyncio.Task[None]] | None] = ContextVar(
+    "handoff_push_deliveries", default=None
+)
+# How long a sender's handler waits for its push's frames to be written
+# (`deliveries_written`): far above a frame's usual microseconds, short for a stalled client.
+DELIVERY_WAIT_S = 0.02
 
 
 @contextmanager
@@ -68,11 +76,35 @@ def sent_from(token: str) -> Iterator[None]:
     """Around a tab's handler that pushes what it posted: the other tabs in the room get the
     packet before this one. The sender already knows what it sent; the others are waiting for
     it (the packets are handed to the web server one socket after the other)."""
-    reset = _sender.set(token)
+    reset, reset_deliveries = _sender.set(token), _deliveries.set([])
     try:
         yield
     finally:
+        _deliveries.reset(reset_deliveries)
         _sender.reset(reset)
+
+
+def note_deliveries(handed: Handed) -> None:
+    """Inside `sent_from`: the sends this push started, for `deliveries_written`."""
+    deliveries = _deliveries.get()
+    if deliveries is not None:
+        deliveries.extend(handed.started.values())
+
+
+async def deliveries_written() -> None:
+    """Inside `sent_from`, after a push: wait (at most DELIVERY_WAIT_S) until the web server
+    has written the frames the push started (the sender's own copy goes once the others are
+    written, `send_to_sockets`), before the sender's handler goes on with its own bookkeeping
+    (its tab's state, its answer). The loop thread leaves the web server's I/O thread and the
+    readers the CPU meanwhile, as it does after a bare event's answer. A send stalled by a
+    client that stopped reading is waited for once: the socket's later packets are queued
+    behind it, not started."""
+    started = _deliveries.get()
+    pending = [task for task in started or () if not task.done()]
+    if started:
+        started.clear()
+    if pending:
+        await asyncio.wait(pending, timeout=DELIVERY_WAIT_S)
 
 
 def forget_last_change(state: Any) -> None:
@@ -114,13 +146,20 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
         return
     tokens = namespace._token_manager
     update = StateUpdate(delta=delta)
-    here, elsewhere = recipients(room._linked_from, tokens, _sender.get())
+    sender = _sender.get()
+    here, elsewhere = recipients(room._linked_from, tokens, sender)
     if here:
-        # encoded once, queued to every socket in this task (an emit per tab waits a loop
+        # encoded once, handed to every socket in this task (an emit per tab waits a loop
         # turn or more each)
-        queued = await send_to_sockets(namespace, str(SocketEvent.EVENT), update, here)
-        if queued:
+        sender_record = tokens.token_to_socket.get(sender)
+        sender_sid = sender_record.sid if sender_record is not None else None
+        handed = await send_to_sockets(
+            namespace, str(SocketEvent.EVENT), update, here, sender_sid=sender_sid
+        )
+        note_deliveries(handed)
+        if handed.queued:
             await writers_flushed()
+        await deliveries_written()
     for token in elsewhere:  # relayed through Redis to the worker holding the socket
         try:
             if await tokens.is_token_connected(token):
@@ -129,34 +168,53 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
             log.exception("push to tab %s on another worker failed", token)
 
 
-async def send_to_sockets(namespace: Any, event: str, data: Any, sids: list[str]) -> bool:
+@dataclass
+class Handed:
+    """What `send_to_sockets` did: queued some packet (for the sockets' writers to send), and
+    the sends it started itself, by socket id (each a task that ends when the frame is
+    written)."""
+
+    queued: bool = False
+    started: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+
+async def send_to_sockets(
+    namespace: Any, event: str, data: Any, sids: list[str], *, sender_sid: str | None = None
+) -> Handed:
     """What `namespace.emit(event, data, to=sids)` does on one worker without a message
     queue (python-socketio's AsyncManager.emit, no callback): one packet, encoded once, for
     each connected socket. Unlike AsyncManager.emit it starts no task per recipient: an idle
     websocket gets the packet at once (`direct_socket_send.send_now`), any other socket's
-    send queue has it before this returns. True if some packet was queued: the sockets'
-    writers send it on the loop's next turns (`writers_flushed`)."""
+    send queue has it before this returns. A queued packet goes out on the loop's next turns
+    (`writers_flushed`). The sender's own tab (`sender_sid`, last in `sids`) gets its packet
+    once the other tabs' frames are written: its socket's turn is taken at once, so nothing
+    overtakes it (`direct_socket_send.WebSocketSends.start`)."""
     server = namespace.server
     name = namespace.namespace
     encoded = server.packet_class(sio_packet.EVENT, namespace=name, data=[event, data]).encode()
     parts = encoded if isinstance(encoded, list) else [encoded]
     packets = [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
-    queued = False
+    handed = Handed()
     for sid in sids:
         eio_sid = server.manager.eio_sid_from_sid(sid, name)
         if eio_sid is None:  # disconnected since the room listed it
+            continue
+        if len(packets) > 1:  # a packet with attachments: its parts queued together, in order
+            for part in packets:
+                await server._send_eio_packet(eio_sid, part)
+            handed.queued = True
             continue
         try:
             socket = server.eio._get_socket(eio_sid)
         except KeyError:  # closed meanwhile
             continue
-        if len(packets) == 1:
-            queued |= not await send_now(socket, packets[0])
-            continue
-        for part in packets:  # a packet with attachments: its parts stay together, in order
-            await socket.send(part)
-        queued = True
-    return queued
+        after = list(handed.started.values()) if sid == sender_sid else []
+        started = await send_now(socket, packets[0], after)
+        if started is None:
+            handed.queued = True
+        else:
+            handed.started[sid] = started
+    return handed
 
 
 # Loop turns an engineio socket's writer task takes from a packet put on its queue to the

@@ -117,7 +117,9 @@ def _patch_reflex_app(module: Any) -> None:
 def _patch_fanout(module: Any) -> None:
     send = module.send_to_sockets
 
-    async def traced_send(namespace: Any, event: str, data: Any, sids: list[str]) -> Any:
+    async def traced_send(
+        namespace: Any, event: str, data: Any, sids: list[str], **options: Any
+    ) -> Any:
         for changes in (getattr(data, "delta", None) or {}).values():
             # a room's messages: a base window, or one per change slot (live_window.py)
             messages = list(changes.get("messages_rx_state_") or [])
@@ -130,7 +132,7 @@ def _patch_fanout(module: Any) -> None:
                 last = messages[-1]
                 body = last.get("body") if isinstance(last, dict) else getattr(last, "body", "")
                 record("push", body or "")
-        return await send(namespace, event, data, sids)
+        return await send(namespace, event, data, sids, **options)
 
     module.send_to_sockets = traced_send
 
@@ -148,6 +150,18 @@ def _patch_websocket(module: Any) -> None:
     module.WebSocket.send = traced_send
 
 
+def _patch_direct_send(module: Any) -> None:
+    asgi_send = module.WebSocketSends.asgi_send
+
+    def traced_asgi_send(self: Any, text: str) -> Any:
+        key = _key_of(text)
+        if key:
+            record("wsend", key)  # handed to the web server (it starts the send when called)
+        return asgi_send(self, text)
+
+    module.WebSocketSends.asgi_send = traced_asgi_send
+
+
 def _patch_events(module: Any) -> None:
     publish = module.publish
 
@@ -162,6 +176,7 @@ PATCHES = {
     "reflex.app": _patch_reflex_app,
     "handoff_app.room_fanout": _patch_fanout,
     "engineio.async_drivers.asgi": _patch_websocket,
+    "handoff_app.direct_socket_send": _patch_direct_send,
     "handoff_app.events": _patch_events,
     "handoff_app.states.agent_conversation": lambda m: (
         _wrap(m, "_act_as", enter="act", leave="act_end"),

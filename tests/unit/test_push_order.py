@@ -4,6 +4,9 @@ server one socket after the other, and the person waiting is the one on the othe
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from reflex.utils.token_manager import LocalTokenManager, SocketRecord
 
 from handoff_app import realtime, room_fanout
@@ -37,8 +40,41 @@ def test_the_sender_is_served_last_and_other_workers_tabs_are_relayed() -> None:
     assert here == ["sid-agent", "sid-visitor", "sid-watcher"]
 
 
-def test_a_send_handlers_tab_is_the_sender_only_inside_its_block() -> None:
+async def test_a_send_handlers_tab_is_the_sender_only_inside_its_block() -> None:
     assert room_fanout._sender.get() == ""
-    with realtime.pushes_in_this_task("tab-1"):
+    async with realtime.pushes_in_this_task("tab-1"):
         assert room_fanout._sender.get() == "tab-1"
     assert room_fanout._sender.get() == ""
+
+
+async def test_a_senders_push_goes_on_once_its_frames_are_written() -> None:
+    """`deliveries_written`: every frame the push started, the sender's own copy included."""
+    to_visitor: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    to_sender: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    handed = room_fanout.Handed(started={"sid-visitor": to_visitor, "sid-agent": to_sender})  # type: ignore[dict-item]
+    with room_fanout.sent_from("agent"):
+        room_fanout.note_deliveries(handed)
+        waiting = asyncio.ensure_future(room_fanout.deliveries_written())
+        to_visitor.set_result(None)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert not waiting.done()  # the sender's copy is not written yet
+        to_sender.set_result(None)
+        await asyncio.wait_for(waiting, 1)
+
+
+async def test_a_stalled_tab_holds_the_push_back_only_briefly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(room_fanout, "DELIVERY_WAIT_S", 0.01)
+    stalled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    with room_fanout.sent_from("agent"):
+        room_fanout.note_deliveries(room_fanout.Handed(started={"sid-visitor": stalled}))  # type: ignore[dict-item]
+        await asyncio.wait_for(room_fanout.deliveries_written(), 1)
+    assert not stalled.done()  # it returned with the frame still unwritten
+
+
+async def test_outside_a_send_handler_nothing_is_waited_for() -> None:
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    room_fanout.note_deliveries(room_fanout.Handed(started={"sid-visitor": never}))  # type: ignore[dict-item]
+    await asyncio.wait_for(room_fanout.deliveries_written(), 1)
