@@ -27,7 +27,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
 from engineio import packet as eio_packet
@@ -109,38 +109,44 @@ class WebSocketSends:
             return None
         pending = [future for future in after if not future.done()]
         if pending:
-            return self._keep(asyncio.ensure_future(self._send_after(pending, text)))
+            return self._in_turn(self._send_after(pending, text))
         try:
             sending = self.asgi_send(text)
         except Exception:
             self.order.give_back()
-            return self._lost()
-        return self._keep(asyncio.ensure_future(self._finish(sending)))
+            self._lost()
+            return None
+        return self._in_turn(self._finish(sending))
 
     def asgi_send(self, text: str) -> Awaitable[Any]:
         return self.ws.asgi_send({"type": "websocket.send", "bytes": None, "text": text})
 
     async def _send_after(self, pending: list[asyncio.Future[None]], text: str) -> None:
+        await asyncio.wait(pending, timeout=AFTER_WAIT_S)
         try:
-            await asyncio.wait(pending, timeout=AFTER_WAIT_S)
             sending = self.asgi_send(text)
-        except BaseException:
-            self.order.give_back()
-            raise
+        except Exception:
+            self._lost()
+            return
         await self._finish(sending)
-
-    def _keep(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
-        self._finishing.add(task)  # a task nobody awaits is kept until it is done
-        task.add_done_callback(self._finishing.discard)
-        return task
 
     async def _finish(self, sending: Awaitable[Any]) -> None:
         try:
             await sending
         except Exception:
             self._lost()
-        finally:
-            self.order.give_back()
+
+    def _in_turn(self, send: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `send`, which holds the socket's turn, in a task of its own; the turn is given
+        back when the task is done, however it ends (even cancelled before its first step)."""
+        task = self._keep(asyncio.ensure_future(send))
+        task.add_done_callback(lambda _: self.order.give_back())
+        return task
+
+    def _keep(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        self._finishing.add(task)  # a task nobody awaits is kept until it is done
+        task.add_done_callback(self._finishing.discard)
+        return task
 
     def _lost(self) -> asyncio.Task[None]:
         """A send failed: close the websocket, as engineio's writer does when its own send

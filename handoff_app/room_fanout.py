@@ -60,15 +60,35 @@ from handoff_app.direct_socket_send import send_now
 
 log = logging.getLogger(__name__)
 _installed = False
-# the tab whose event is pushing (`sent_from`): its own copy of a push goes out last
-_sender: ContextVar[str] = ContextVar("handoff_push_sender", default="")
-# the sends to the room's other tabs that this handler's pushes started (`sent_from`)
-_deliveries: ContextVar[list[asyncio.Task[None]] | None] = ContextVar(
-    "handoff_push_deliveries", default=None
-)
+
+
+# A send handler's push (`sent_from`), kept with the task that runs the handler: a task the
+# handler starts (a coalesced push of another room, a typing indicator) copies its context,
+# and must not count as the sender's push or share its list of sends.
+@dataclass
+class _SenderPush:
+    task: asyncio.Task[Any] | None
+    token: str  # the sender's tab: its own copy of a push goes out last
+    started: list[asyncio.Task[None]]  # the sends its pushes started
+
+
+_sender_push: ContextVar[_SenderPush | None] = ContextVar("handoff_sender_push", default=None)
 # How long a sender's handler waits for its push's frames to be written
 # (`deliveries_written`): far above a frame's usual microseconds, short for a stalled client.
 DELIVERY_WAIT_S = 0.02
+
+
+def _current_sender_push() -> _SenderPush | None:
+    push = _sender_push.get()
+    if push is None or push.task is not asyncio.current_task():
+        return None
+    return push
+
+
+def current_sender() -> str:
+    """The tab whose handler is pushing in this task (`sent_from`), or ""."""
+    push = _current_sender_push()
+    return push.token if push is not None else ""
 
 
 @contextmanager
@@ -76,19 +96,18 @@ def sent_from(token: str) -> Iterator[None]:
     """Around a tab's handler that pushes what it posted: the other tabs in the room get the
     packet before this one. The sender already knows what it sent; the others are waiting for
     it (the packets are handed to the web server one socket after the other)."""
-    reset, reset_deliveries = _sender.set(token), _deliveries.set([])
+    reset = _sender_push.set(_SenderPush(asyncio.current_task(), token, []))
     try:
         yield
     finally:
-        _deliveries.reset(reset_deliveries)
-        _sender.reset(reset)
+        _sender_push.reset(reset)
 
 
 def note_deliveries(handed: Handed) -> None:
     """Inside `sent_from`: the sends this push started, for `deliveries_written`."""
-    deliveries = _deliveries.get()
-    if deliveries is not None:
-        deliveries.extend(handed.started.values())
+    push = _current_sender_push()
+    if push is not None:
+        push.started.extend(handed.started.values())
 
 
 async def deliveries_written() -> None:
@@ -99,10 +118,11 @@ async def deliveries_written() -> None:
     readers the CPU meanwhile, as it does after a bare event's answer. A send stalled by a
     client that stopped reading is waited for once: the socket's later packets are queued
     behind it, not started."""
-    started = _deliveries.get()
-    pending = [task for task in started or () if not task.done()]
-    if started:
-        started.clear()
+    push = _current_sender_push()
+    if push is None:
+        return
+    pending = [task for task in push.started if not task.done()]
+    push.started.clear()
     if pending:
         await asyncio.wait(pending, timeout=DELIVERY_WAIT_S)
 
@@ -146,7 +166,7 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
         return
     tokens = namespace._token_manager
     update = StateUpdate(delta=delta)
-    sender = _sender.get()
+    sender = current_sender()
     here, elsewhere = recipients(room._linked_from, tokens, sender)
     if here:
         # encoded once, handed to every socket in this task (an emit per tab waits a loop
@@ -159,13 +179,13 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
         note_deliveries(handed)
         if handed.queued:
             await writers_flushed()
-        await deliveries_written()
     for token in elsewhere:  # relayed through Redis to the worker holding the socket
         try:
             if await tokens.is_token_connected(token):
                 await namespace.emit_update(update=update, token=token)
         except Exception:  # one tab's relay failing must not keep the others from theirs
             log.exception("push to tab %s on another worker failed", token)
+    await deliveries_written()
 
 
 @dataclass

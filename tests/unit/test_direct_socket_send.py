@@ -15,11 +15,12 @@ from typing import Any
 
 import engineio
 import pytest
+import socketio
 from engineio import packet
 from engineio.async_drivers.asgi import WebSocket
 from engineio.async_socket import AsyncSocket
 
-from handoff_app import direct_socket_send
+from handoff_app import direct_socket_send, room_fanout
 from handoff_app.direct_socket_send import SendOrder, idle_websocket, send_now
 from handoff_app.room_fanout import writers_flushed
 
@@ -36,6 +37,7 @@ class _Server:
         self.gone = asyncio.Event()  # the client disconnects
         self.hold: asyncio.Event | None = None  # while set and clear, sends do not complete
         self.failing = False
+        self.raising = False  # the server's send raises at the call (a closed connection)
         self.writing: set[asyncio.Future[None]] = set()
 
     async def receive(self) -> dict[str, Any]:
@@ -53,6 +55,8 @@ class _Server:
         if message["type"] != "websocket.send":
             done.set_result(None)
             return done
+        if self.raising:
+            raise RuntimeError("the connection is closed")
         if self.failing:
             done.set_exception(ConnectionResetError("the client went away"))
             return done
@@ -83,9 +87,11 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
-async def _socket() -> tuple[AsyncSocket, _Server, asyncio.Task[Any]]:
-    engine = engineio.AsyncServer(async_mode="asgi")
-    socket = AsyncSocket(engine, "sid")
+async def _socket(
+    engine: engineio.AsyncServer | None = None, eio_sid: str = "sid"
+) -> tuple[AsyncSocket, _Server, asyncio.Task[Any]]:
+    engine = engine or engineio.AsyncServer(async_mode="asgi")
+    socket = AsyncSocket(engine, eio_sid)
     server = _Server()
     ws = WebSocket(socket._websocket_handler, engine)
     connection = asyncio.create_task(ws({"asgi.receive": server.receive, "asgi.send": server.send}))
@@ -294,3 +300,69 @@ async def test_the_senders_copy_waits_for_a_stalled_tab_only_briefly(
         assert server.written == _wire("own copy") and not stalled.done()
     finally:
         await _stop(server, connection)
+
+
+@pytest.mark.parametrize("when", ["at the call", "after the wait"])
+async def test_a_send_the_server_refuses_at_once_closes_the_websocket(when: str) -> None:
+    socket, server, connection = await _socket()
+    try:
+        server.raising = True
+        other_tab: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        after = [other_tab] if when == "after the wait" else []
+        await send_now(socket, _message("pushed"), after=after)
+        other_tab.set_result(None)
+        await asyncio.wait_for(connection, 5)  # the handler ended: the websocket was closed
+        assert server.closed and socket.closed
+    finally:
+        await _stop(server, connection)
+
+
+async def test_a_send_cancelled_before_its_first_step_gives_its_turn_back() -> None:
+    """Only the loop's shutdown cancels these tasks; the writer must not wait forever."""
+    socket, server, connection = await _socket()
+    try:
+        sends = idle_websocket(socket)
+        assert sends is not None
+        other_tab: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        task = sends.start(_message("own copy").encode(), after=[other_tab])
+        assert task is not None
+        task.cancel()
+        await _settle()
+        assert sends.order.try_take()  # free again
+        sends.order.give_back()
+        await socket.send(_message("emitted after"))
+        await writers_flushed()
+        await _settle()
+        assert server.written == _wire("emitted after")
+    finally:
+        await _stop(server, connection)
+
+
+async def test_send_to_sockets_serves_the_sender_once_the_other_tab_has_its_frame() -> None:
+    """room_fanout.send_to_sockets with python-socketio's real server and manager."""
+    sio = socketio.AsyncServer(async_mode="asgi")
+    tabs = {name: await _socket(sio.eio, f"eio-{name}") for name in ("visitor", "agent")}
+    sids = {}
+    for name, (socket, _server, _connection) in tabs.items():
+        sio.eio.sockets[socket.sid] = socket
+        sids[name] = await sio.manager.pre_connect(socket.sid, "/")
+    visitor, agent = tabs["visitor"][1], tabs["agent"][1]
+    try:
+        visitor.hold = asyncio.Event()
+        namespace = type("Namespace", (), {"server": sio, "namespace": "/"})()
+        handed = await room_fanout.send_to_sockets(
+            namespace,
+            "event",
+            {"said": "hi"},
+            [sids["visitor"], sids["agent"]],
+            sender_sid=sids["agent"],
+        )
+        assert not handed.queued and set(handed.started) == {sids["visitor"], sids["agent"]}
+        await _settle()
+        assert len(visitor.started) == 1 and agent.started == []  # the agent sent it: last
+        visitor.hold.set()
+        await asyncio.wait_for(asyncio.gather(*handed.started.values()), 1)
+        assert agent.written == visitor.written and '"said":"hi"' in agent.written[0]
+    finally:
+        for _, server, connection in tabs.values():
+            await _stop(server, connection)

@@ -41,26 +41,41 @@ def test_the_sender_is_served_last_and_other_workers_tabs_are_relayed() -> None:
 
 
 async def test_a_send_handlers_tab_is_the_sender_only_inside_its_block() -> None:
-    assert room_fanout._sender.get() == ""
+    assert room_fanout.current_sender() == ""
     async with realtime.pushes_in_this_task("tab-1"):
-        assert room_fanout._sender.get() == "tab-1"
-    assert room_fanout._sender.get() == ""
+        assert room_fanout.current_sender() == "tab-1"
+        # a task the handler starts (a coalesced push of another room) copies its context:
+        # it is not the sender's push
+        assert await asyncio.create_task(_sender_seen_in_a_task()) == ""
+    assert room_fanout.current_sender() == ""
+
+
+async def _sender_seen_in_a_task() -> str:
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    room_fanout.note_deliveries(room_fanout.Handed(started={"sid": never}))  # type: ignore[dict-item]
+    await asyncio.wait_for(room_fanout.deliveries_written(), 1)  # not the handler's list
+    return room_fanout.current_sender()
 
 
 async def test_a_senders_push_goes_on_once_its_frames_are_written() -> None:
     """`deliveries_written`: every frame the push started, the sender's own copy included."""
-    to_visitor: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    to_sender: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    to_visitor: asyncio.Future[None] = loop.create_future()
+    to_sender: asyncio.Future[None] = loop.create_future()
     handed = room_fanout.Handed(started={"sid-visitor": to_visitor, "sid-agent": to_sender})  # type: ignore[dict-item]
+
+    async def web_server_writes() -> None:
+        for frame in (to_visitor, to_sender):
+            for _ in range(3):
+                await asyncio.sleep(0)
+            frame.set_result(None)
+
     with room_fanout.sent_from("agent"):
         room_fanout.note_deliveries(handed)
-        waiting = asyncio.ensure_future(room_fanout.deliveries_written())
-        to_visitor.set_result(None)
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        assert not waiting.done()  # the sender's copy is not written yet
-        to_sender.set_result(None)
-        await asyncio.wait_for(waiting, 1)
+        writer = asyncio.ensure_future(web_server_writes())
+        await room_fanout.deliveries_written()  # in the handler's own task
+        assert to_visitor.done() and to_sender.done()
+    await writer
 
 
 async def test_a_stalled_tab_holds_the_push_back_only_briefly(
@@ -70,7 +85,7 @@ async def test_a_stalled_tab_holds_the_push_back_only_briefly(
     stalled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     with room_fanout.sent_from("agent"):
         room_fanout.note_deliveries(room_fanout.Handed(started={"sid-visitor": stalled}))  # type: ignore[dict-item]
-        await asyncio.wait_for(room_fanout.deliveries_written(), 1)
+        await room_fanout.deliveries_written()  # the handler's own task: bounded
     assert not stalled.done()  # it returned with the frame still unwritten
 
 
