@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -475,8 +475,8 @@ _room_work: dict[int, RoomWork] = {}
 _push_here: ContextVar[bool] = ContextVar("handoff_push_here", default=False)
 
 
-@asynccontextmanager
-async def pushes_in_this_task(sender: str) -> AsyncIterator[None]:
+@contextmanager
+def pushes_in_this_task(sender: str) -> Iterator[None]:
     """Around a background handler's use case (no Reflex state lock held): a message it posts
     reaches the room in the handler's own task, right after the commit, when the room's lane
     is idle, instead of in a task that starts a loop turn later behind whatever is ready.

@@ -64,12 +64,11 @@ _installed = False
 
 # A send handler's push (`sent_from`), kept with the task that runs the handler: a task the
 # handler starts (a coalesced push of another room, a typing indicator) copies its context,
-# and must not count as the sender's push or share its list of sends.
+# and must not count as the sender's push.
 @dataclass
 class _SenderPush:
     task: asyncio.Task[Any] | None
     token: str  # the sender's tab: its own copy of a push goes out last
-    started: list[asyncio.Task[None]]  # the sends its pushes started
 
 
 _sender_push: ContextVar[_SenderPush | None] = ContextVar("handoff_sender_push", default=None)
@@ -96,21 +95,14 @@ def sent_from(token: str) -> Iterator[None]:
     """Around a tab's handler that pushes what it posted: the other tabs in the room get the
     packet before this one. The sender already knows what it sent; the others are waiting for
     it (the packets are handed to the web server one socket after the other)."""
-    reset = _sender_push.set(_SenderPush(asyncio.current_task(), token, []))
+    reset = _sender_push.set(_SenderPush(asyncio.current_task(), token))
     try:
         yield
     finally:
         _sender_push.reset(reset)
 
 
-def note_deliveries(handed: Handed) -> None:
-    """Inside `sent_from`: the sends this push started, for `deliveries_written`."""
-    push = _current_sender_push()
-    if push is not None:
-        push.started.extend(handed.started.values())
-
-
-async def deliveries_written() -> None:
+async def deliveries_written(handed: Handed) -> None:
     """Inside `sent_from`, after a push: wait (at most DELIVERY_WAIT_S) until the web server
     has written the frames the push started (the sender's own copy goes once the others are
     written, `send_to_sockets`), before the sender's handler goes on with its own bookkeeping
@@ -118,11 +110,9 @@ async def deliveries_written() -> None:
     readers the CPU meanwhile, as it does after a bare event's answer. A send stalled by a
     client that stopped reading is waited for once: the socket's later packets are queued
     behind it, not started."""
-    push = _current_sender_push()
-    if push is None:
+    if _current_sender_push() is None:
         return
-    pending = [task for task in push.started if not task.done()]
-    push.started.clear()
+    pending = [task for task in handed.started.values() if not task.done()]
     if pending:
         await asyncio.wait(pending, timeout=DELIVERY_WAIT_S)
 
@@ -168,6 +158,7 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
     update = StateUpdate(delta=delta)
     sender = current_sender()
     here, elsewhere = recipients(room._linked_from, tokens, sender)
+    handed = Handed()
     if here:
         # encoded once, handed to every socket in this task (an emit per tab waits a loop
         # turn or more each)
@@ -176,7 +167,6 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
         handed = await send_to_sockets(
             namespace, str(SocketEvent.EVENT), update, here, sender_sid=sender_sid
         )
-        note_deliveries(handed)
         if handed.queued:
             await writers_flushed()
     for token in elsewhere:  # relayed through Redis to the worker holding the socket
@@ -185,7 +175,7 @@ async def emit_to_linked_tabs(root: Any, room: Any) -> None:
                 await namespace.emit_update(update=update, token=token)
         except Exception:  # one tab's relay failing must not keep the others from theirs
             log.exception("push to tab %s on another worker failed", token)
-    await deliveries_written()
+    await deliveries_written(handed)
 
 
 @dataclass

@@ -184,7 +184,7 @@ class AgentConversationState(HistoryMixin, rx.State):
             staff: StaffPublic | None = None
             notice = ""
             try:
-                async with pushes_in_this_task(client):  # no state lock is held here
+                with pushes_in_this_task(client):  # no state lock is held here
                     staff = await self._as_staff(act_as if conversation_id else staff_for_token)
                 if staff is None:
                     notice = "Your session has ended. Sign in again."

@@ -163,11 +163,11 @@ class VisitorState(HistoryMixin, rx.State):
                 clean_message_body(body)
                 if not key:
                     raise NotFound("No conversation yet.")
-                # no state lock is held here
-                async with pushes_in_this_task(client), open_session() as session:
-                    post = await conversations.post_visitor_message(
-                        session=session, key=key, body=body
-                    )
+                with pushes_in_this_task(client):  # no state lock is held here
+                    async with open_session() as session:
+                        post = await conversations.post_visitor_message(
+                            session=session, key=key, body=body
+                        )
             except NotFound:  # none yet, or its key is unknown (e.g. the database was reset):
                 # joining a room needs a regular handler: start there, then come back
                 return VisitorState.start_and_send(form)  # type: ignore[operator]

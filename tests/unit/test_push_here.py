@@ -37,14 +37,14 @@ def claimed(conversation_id: int) -> events.ConversationClaimed:
 
 
 async def test_a_reply_alone_is_pushed_here(decisions: list[bool]) -> None:
-    async with realtime.pushes_in_this_task(""):
+    with realtime.pushes_in_this_task(""):
         await events.publish(posted(1, 10))
         await events.publish(posted(1, 11), posted(1, 12))  # messages only: still here
     assert decisions == [True, True, True]
 
 
 async def test_a_status_change_in_the_same_commit_keeps_the_lane(decisions: list[bool]) -> None:
-    async with realtime.pushes_in_this_task(""):
+    with realtime.pushes_in_this_task(""):
         await events.publish(posted(1, 10), claimed(1))
         # another conversation's change does not hold this one's message back
         await events.publish(posted(1, 11), claimed(2))
@@ -53,7 +53,7 @@ async def test_a_status_change_in_the_same_commit_keeps_the_lane(decisions: list
 
 async def test_outside_the_context_every_message_keeps_the_lane(decisions: list[bool]) -> None:
     await events.publish(posted(1, 10))
-    async with realtime.pushes_in_this_task(""):
+    with realtime.pushes_in_this_task(""):
         pass
     await events.publish(posted(1, 11))
     assert decisions == [False, False]

@@ -42,7 +42,7 @@ def test_the_sender_is_served_last_and_other_workers_tabs_are_relayed() -> None:
 
 async def test_a_send_handlers_tab_is_the_sender_only_inside_its_block() -> None:
     assert room_fanout.current_sender() == ""
-    async with realtime.pushes_in_this_task("tab-1"):
+    with realtime.pushes_in_this_task("tab-1"):
         assert room_fanout.current_sender() == "tab-1"
         # a task the handler starts (a coalesced push of another room) copies its context:
         # it is not the sender's push
@@ -52,8 +52,8 @@ async def test_a_send_handlers_tab_is_the_sender_only_inside_its_block() -> None
 
 async def _sender_seen_in_a_task() -> str:
     never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    room_fanout.note_deliveries(room_fanout.Handed(started={"sid": never}))  # type: ignore[dict-item]
-    await asyncio.wait_for(room_fanout.deliveries_written(), 1)  # not the handler's list
+    handed = room_fanout.Handed(started={"sid": never})  # type: ignore[dict-item]
+    await room_fanout.deliveries_written(handed)  # not the sender's push: no wait
     return room_fanout.current_sender()
 
 
@@ -71,9 +71,8 @@ async def test_a_senders_push_goes_on_once_its_frames_are_written() -> None:
             frame.set_result(None)
 
     with room_fanout.sent_from("agent"):
-        room_fanout.note_deliveries(handed)
         writer = asyncio.ensure_future(web_server_writes())
-        await room_fanout.deliveries_written()  # in the handler's own task
+        await room_fanout.deliveries_written(handed)  # in the handler's own task
         assert to_visitor.done() and to_sender.done()
     await writer
 
@@ -84,12 +83,12 @@ async def test_a_stalled_tab_holds_the_push_back_only_briefly(
     monkeypatch.setattr(room_fanout, "DELIVERY_WAIT_S", 0.01)
     stalled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     with room_fanout.sent_from("agent"):
-        room_fanout.note_deliveries(room_fanout.Handed(started={"sid-visitor": stalled}))  # type: ignore[dict-item]
-        await room_fanout.deliveries_written()  # the handler's own task: bounded
+        handed = room_fanout.Handed(started={"sid-visitor": stalled})  # type: ignore[dict-item]
+        await room_fanout.deliveries_written(handed)  # the handler's own task: bounded
     assert not stalled.done()  # it returned with the frame still unwritten
 
 
 async def test_outside_a_send_handler_nothing_is_waited_for() -> None:
     never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    room_fanout.note_deliveries(room_fanout.Handed(started={"sid-visitor": never}))  # type: ignore[dict-item]
-    await asyncio.wait_for(room_fanout.deliveries_written(), 1)
+    handed = room_fanout.Handed(started={"sid-visitor": never})  # type: ignore[dict-item]
+    await asyncio.wait_for(room_fanout.deliveries_written(handed), 1)
